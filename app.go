@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/packetbuddy/packetbuddy/dashboard"
+	"github.com/packetbuddy/packetbuddy/monitor"
+	"github.com/packetbuddy/packetbuddy/store"
+)
+
+// runApp runs the counting app until SIGINT/SIGTERM (or the tray's Quit).
+func runApp(e *env) error {
+	if err := e.load(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	url := "http://" + e.cfg.Dashboard.Addr + "/"
+	lock, holder, err := store.AcquireLock(e.dataDir, url)
+	if errors.Is(err, store.ErrLocked) {
+		msg := "PacketBuddy is already running for " + e.dataDir
+		if holder != "" {
+			msg += "; its dashboard is at " + holder
+		}
+		return &failure{msg: msg, code: exitFailure}
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+
+	st, err := store.Open(ctx, e.dataDir, store.Options{Location: localZone(), Logger: e.log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	mon := monitor.New(st, monitor.Options{
+		PollInterval:  e.cfg.Monitor.PollInterval.Duration,
+		FlushInterval: e.cfg.Monitor.FlushInterval.Duration,
+		Filter:        monitor.Filter{Include: e.cfg.Monitor.Include, Exclude: e.cfg.Monitor.Exclude},
+		MaxRate:       float64(e.cfg.Monitor.MaxRate),
+		Logger:        e.log.With("component", "monitor"),
+	})
+	if err := mon.Start(ctx); err != nil {
+		return fmt.Errorf("start monitor: %w", err)
+	}
+	srv := dashboard.New(st, mon, dashboard.Options{
+		Addr:        e.cfg.Dashboard.Addr,
+		AllowRemote: e.cfg.Dashboard.AllowRemote,
+		Version:     version,
+		Logger:      e.log.With("component", "dashboard"),
+	})
+	e.log.Info("PacketBuddy running headless", "dashboard", url, "data_dir", e.dataDir, "config", e.configPath)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return mon.Loop(gctx) })
+	g.Go(func() error {
+		// A dashboard that cannot listen is reported, but counting goes on.
+		if err := srv.Run(gctx); err != nil {
+			e.log.Error("dashboard not available", "err", err)
+		}
+		return nil
+	})
+	err = g.Wait()
+	e.log.Info("stopped", "uptime", time.Since(mon.Snapshot().Started).Round(time.Second))
+	return err
+}

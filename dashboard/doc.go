@@ -1,0 +1,2 @@
+// Package dashboard serves PacketBuddy's localhost HTTP API and web UI.
+package dashboard

@@ -1,0 +1,490 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/packetbuddy/packetbuddy/store"
+)
+
+// Store is what the monitor needs from the database.
+type Store interface {
+	Flush(ctx context.Context, b store.Batch) error
+	LoadSaved(ctx context.Context) (store.Saved, error)
+	Paused(ctx context.Context) (bool, error)
+}
+
+// Options are the optional settings of New; zero values mean defaults.
+type Options struct {
+	PollInterval  time.Duration // default 1 s
+	FlushInterval time.Duration // default 30 s
+	Filter        Filter
+	MaxRate       float64 // bytes per second; default 100 Gbit/s
+	RingSize      int     // default 300 points
+	// Read returns the OS counters; default ReadCounters.
+	Read func(ctx context.Context) ([]Counter, error)
+	// Boot identifies the current boot; default BootIdentity.
+	Boot func(ctx context.Context) (store.Boot, error)
+	// Now is the clock; its readings must carry a monotonic part for
+	// elapsed times to survive wall-clock jumps. Default time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// nicState is what the monitor remembers of one NIC between samples.
+type nicState struct {
+	sent, recv uint64
+	present    bool
+}
+
+type bucketKey struct {
+	nic   string
+	start int64
+}
+
+// Monitor samples counters, accounts deltas and flushes them.
+type Monitor struct {
+	st   Store
+	opts Options
+	log  *slog.Logger
+
+	// flushMu serialises flushes, so that a batch is taken and committed
+	// before the next one is taken.
+	flushMu sync.Mutex
+
+	mu        sync.Mutex // guards everything below
+	paused    bool
+	boot      store.Boot
+	nics      map[string]*nicState
+	known     map[string]bool
+	pending   map[bucketKey][2]uint64
+	gaps      []store.Gap
+	dirty     bool // counters changed since the last flush
+	lastMono  time.Time
+	lastWall  time.Time
+	total     *ring
+	perNIC    map[string]*ring
+	started   time.Time
+	lastFlush time.Time
+	flushErr  error
+	anomalies int
+	// unsavedPause is a pause state whose flush failed, retried with the
+	// next flush.
+	unsavedPause *bool
+}
+
+// New returns a monitor writing to st.
+func New(st Store, opts Options) *Monitor {
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = time.Second
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = 30 * time.Second
+	}
+	if opts.MaxRate <= 0 {
+		opts.MaxRate = 100e9 / 8
+	}
+	if opts.RingSize <= 0 {
+		opts.RingSize = 300
+	}
+	if opts.Read == nil {
+		opts.Read = ReadCounters
+	}
+	if opts.Boot == nil {
+		opts.Boot = BootIdentity
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Monitor{
+		st: st, opts: opts, log: opts.Logger,
+		nics: map[string]*nicState{}, known: map[string]bool{},
+		pending: map[bucketKey][2]uint64{},
+		total:   newRing(opts.RingSize), perNIC: map[string]*ring{},
+	}
+}
+
+// Run recovers what happened while the app was down, then samples every
+// poll interval and flushes every flush interval until ctx ends; it flushes
+// once more before returning.
+func (m *Monitor) Run(ctx context.Context) error {
+	if err := m.Start(ctx); err != nil {
+		return err
+	}
+	return m.Loop(ctx)
+}
+
+// Loop samples and flushes until ctx ends, then flushes a last time. Start
+// must have succeeded first.
+func (m *Monitor) Loop(ctx context.Context) error {
+	poll := time.NewTicker(m.opts.PollInterval)
+	defer poll.Stop()
+	flush := time.NewTicker(m.opts.FlushInterval)
+	defer flush.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			// One last reading, so that traffic up to the stop is kept.
+			m.Sample(fctx)
+			if err := m.Flush(fctx); err != nil {
+				return fmt.Errorf("final flush: %w", err)
+			}
+			return nil
+		case <-poll.C:
+			m.Sample(ctx)
+		case <-flush.C:
+			if err := m.Flush(ctx); err != nil && ctx.Err() == nil {
+				m.log.Warn("flush failed; will retry", "err", err)
+			}
+		}
+	}
+}
+
+// Start performs start-up recovery (invariant 2 of the design): compares
+// the counters saved with the last flush to the live ones, records the
+// difference as gaps, sets the baseline and flushes it.
+func (m *Monitor) Start(ctx context.Context) error {
+	paused, err := m.st.Paused(ctx)
+	if err != nil {
+		return err
+	}
+	saved, err := m.st.LoadSaved(ctx)
+	if err != nil {
+		return err
+	}
+	boot, err := m.opts.Boot(ctx)
+	if err != nil {
+		m.log.Warn("cannot identify the boot; assuming a new one", "err", err)
+	}
+	live, err := m.opts.Read(ctx)
+	if err != nil {
+		return err
+	}
+	now := m.opts.Now()
+
+	m.mu.Lock()
+	m.started, m.paused, m.boot = now, paused, boot
+	m.lastMono, m.lastWall = now, now.Round(0)
+	for n := range saved.Known {
+		m.known[n] = true
+	}
+	sameBoot := saved.Valid && boot.SameBoot(saved.Boot)
+	for _, c := range live {
+		if !m.opts.Filter.Counted(c.Name) {
+			continue
+		}
+		m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
+		if paused || !saved.Valid || !m.known[c.Name] {
+			// First sight of this NIC: its counter is only the baseline.
+			m.known[c.Name] = true
+			continue
+		}
+		g := store.Gap{NIC: c.Name, From: saved.At, To: now.Round(0)}
+		prev, had := saved.Counters[c.Name]
+		switch {
+		case !sameBoot:
+			// A new boot: the counter is all the traffic since boot.
+			g.Sent, g.Recv, g.Reason = c.Sent, c.Recv, store.GapSinceBoot
+			if boot.Time > 0 {
+				g.From = time.Unix(boot.Time, 0)
+			}
+		case had && prev.Present && c.Sent >= prev.Sent && c.Recv >= prev.Recv:
+			g.Sent, g.Recv, g.Reason = c.Sent-prev.Sent, c.Recv-prev.Recv, store.GapNotRunning
+		default:
+			// Same boot but the NIC was re-created meanwhile (or was gone at
+			// the last flush): its counter is the traffic since then.
+			g.Sent, g.Recv, g.Reason = c.Sent, c.Recv, store.GapResetOffline
+		}
+		if g.From.After(g.To) {
+			g.From = g.To
+		}
+		if g.Sent == 0 && g.Recv == 0 {
+			continue
+		}
+		ceiling := Ceiling(m.opts.MaxRate, g.To.Sub(g.From)+m.opts.FlushInterval)
+		if g.Sent > ceiling || g.Recv > ceiling {
+			m.anomalies++
+			m.log.Warn("dropped implausible traffic while not running", "nic", c.Name, "sent", g.Sent, "recv", g.Recv, "from", g.From, "to", g.To)
+			continue
+		}
+		m.log.Info("recovered traffic while not counting", "nic", c.Name, "reason", g.Reason, "sent", g.Sent, "recv", g.Recv, "from", g.From, "to", g.To)
+		m.gaps = append(m.gaps, g)
+	}
+	// NICs known but absent now stay remembered as absent.
+	for n, c := range saved.Counters {
+		if _, ok := m.nics[n]; !ok && m.opts.Filter.Counted(n) {
+			m.nics[n] = &nicState{sent: c.Sent, recv: c.Recv, present: false}
+		}
+	}
+	m.dirty = true
+	m.mu.Unlock()
+	return m.Flush(ctx)
+}
+
+// Sample reads the counters once and accounts the deltas.
+func (m *Monitor) Sample(ctx context.Context) {
+	live, err := m.opts.Read(ctx)
+	now := m.opts.Now()
+	if err != nil {
+		m.log.Debug("sample failed", "err", err)
+		return
+	}
+	m.account(live, now)
+}
+
+// account turns one reading into deltas, the pure core of Sample.
+func (m *Monitor) account(live []Counter, now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mono := now.Sub(m.lastMono)          // unaffected by wall-clock jumps
+	wall := now.Round(0).Sub(m.lastWall) // unaffected by suspend on Linux
+	elapsed := max(mono, wall)
+	m.lastMono, m.lastWall = now, now.Round(0)
+	ceiling := Ceiling(m.opts.MaxRate, elapsed)
+	// A long silence (suspend, a stopped process) is a gap spread over its
+	// interval, not a burst at "now".
+	stalled := wall > max(10*m.opts.PollInterval, 30*time.Second)
+	bucket := store.AlignBucket(now.Unix())
+
+	seen := make(map[string]bool, len(live))
+	var upTotal, downTotal float64
+	secs := mono.Seconds()
+	if secs <= 0 {
+		secs = m.opts.PollInterval.Seconds()
+	}
+	for _, c := range live {
+		if !m.opts.Filter.Counted(c.Name) {
+			continue
+		}
+		seen[c.Name] = true
+		st, ok := m.nics[c.Name]
+		if !ok {
+			m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
+			m.dirty = true
+			if !m.known[c.Name] {
+				m.known[c.Name] = true
+				m.log.Info("new NIC; counting from now", "nic", c.Name)
+				continue
+			}
+			// Known from history but not seen by this run: it was
+			// re-created, so its counter is all traffic since then.
+			st = &nicState{present: false}
+		}
+		var ds, dr uint64
+		var ks, kr Kind
+		if !st.present {
+			// The NIC vanished and came back: a new kernel object whose
+			// counters started at zero.
+			ds, ks = c.Sent, Reset
+			dr, kr = c.Recv, Reset
+			if ds > ceiling || dr > ceiling {
+				ds, dr, ks = 0, 0, Anomaly
+			}
+		} else {
+			ds, ks = CounterDelta(st.sent, c.Sent, ceiling)
+			dr, kr = CounterDelta(st.recv, c.Recv, ceiling)
+		}
+		if ks == Anomaly || kr == Anomaly {
+			m.anomalies++
+			m.log.Warn("dropped implausible counter change", "nic", c.Name, "prev_sent", st.sent, "sent", c.Sent, "prev_recv", st.recv, "recv", c.Recv, "elapsed", elapsed)
+			if ks == Anomaly {
+				ds = 0
+			}
+			if kr == Anomaly {
+				dr = 0
+			}
+		} else if ks != Normal || kr != Normal {
+			m.log.Info("counter discontinuity", "nic", c.Name, "sent", ks.String(), "recv", kr.String())
+		}
+		m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
+		m.dirty = true
+		if m.paused {
+			continue
+		}
+		if ds != 0 || dr != 0 {
+			if stalled {
+				m.gaps = append(m.gaps, store.Gap{NIC: c.Name, From: now.Round(0).Add(-wall), To: now.Round(0), Sent: ds, Recv: dr, Reason: "suspended or stalled"})
+			} else {
+				k := bucketKey{c.Name, bucket}
+				v := m.pending[k]
+				m.pending[k] = [2]uint64{v[0] + ds, v[1] + dr}
+			}
+		}
+		up, down := float64(ds)/secs, float64(dr)/secs
+		upTotal += up
+		downTotal += down
+		r := m.perNIC[c.Name]
+		if r == nil {
+			r = newRing(m.opts.RingSize)
+			m.perNIC[c.Name] = r
+		}
+		r.add(RatePoint{T: now.Round(0), Up: up, Down: down})
+	}
+	for n, st := range m.nics {
+		if !seen[n] && st.present {
+			st.present = false
+			m.dirty = true
+			m.log.Info("NIC disappeared", "nic", n)
+		}
+	}
+	if m.paused {
+		upTotal, downTotal = 0, 0
+	}
+	m.total.add(RatePoint{T: now.Round(0), Up: upTotal, Down: downTotal})
+}
+
+// Flush commits pending deltas and gaps with the counters they came from.
+// On failure nothing is lost: the batch stays pending for the next flush.
+func (m *Monitor) Flush(ctx context.Context) error {
+	return m.flush(ctx, nil)
+}
+
+func (m *Monitor) flush(ctx context.Context, paused *bool) error {
+	m.flushMu.Lock()
+	defer m.flushMu.Unlock()
+	m.mu.Lock()
+	if paused == nil {
+		paused = m.unsavedPause
+	}
+	if !m.dirty && len(m.pending) == 0 && len(m.gaps) == 0 && paused == nil {
+		m.mu.Unlock()
+		return nil
+	}
+	b := store.Batch{At: m.opts.Now().Round(0), Boot: m.boot, Gaps: m.gaps, Paused: paused}
+	for k, v := range m.pending {
+		b.Deltas = append(b.Deltas, store.Delta{NIC: k.nic, Start: k.start, Sent: v[0], Recv: v[1]})
+	}
+	for n, st := range m.nics {
+		b.Counters = append(b.Counters, store.Counter{NIC: n, Sent: st.sent, Recv: st.recv, Present: st.present})
+	}
+	taken := m.pending
+	m.pending, m.gaps, m.dirty = map[bucketKey][2]uint64{}, nil, false
+	m.mu.Unlock()
+
+	err := m.st.Flush(ctx, b)
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		// Put the batch back in front of whatever arrived meanwhile.
+		for k, v := range taken {
+			p := m.pending[k]
+			m.pending[k] = [2]uint64{p[0] + v[0], p[1] + v[1]}
+		}
+		m.gaps = append(b.Gaps, m.gaps...)
+		m.dirty = true
+		m.flushErr = err
+		m.unsavedPause = paused
+		return err
+	}
+	m.lastFlush, m.flushErr, m.unsavedPause = b.At, nil, nil
+	return nil
+}
+
+// Pause stops counting and remembers that across restarts: the counted
+// traffic, the counters and the pause state are committed together.
+func (m *Monitor) Pause(ctx context.Context) error {
+	m.mu.Lock()
+	m.paused = true
+	m.mu.Unlock()
+	yes := true
+	return m.flush(ctx, &yes)
+}
+
+// Resume starts counting again from fresh counters, so that the paused
+// interval is never counted later.
+func (m *Monitor) Resume(ctx context.Context) error {
+	live, err := m.opts.Read(ctx)
+	if err != nil {
+		return err
+	}
+	now := m.opts.Now()
+	m.mu.Lock()
+	for _, c := range live {
+		if m.opts.Filter.Counted(c.Name) {
+			m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
+			m.known[c.Name] = true
+		}
+	}
+	m.lastMono, m.lastWall = now, now.Round(0)
+	m.paused = false
+	m.dirty = true
+	m.mu.Unlock()
+	no := false
+	return m.flush(ctx, &no)
+}
+
+// Paused reports whether counting is paused.
+func (m *Monitor) Paused() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.paused
+}
+
+// NICRate is one NIC's latest speed.
+type NICRate struct {
+	Name string  `json:"nic"`
+	Up   float64 `json:"up"`
+	Down float64 `json:"down"`
+}
+
+// Snapshot is the live state for the tray and dashboard.
+type Snapshot struct {
+	At          time.Time   `json:"at"`
+	Started     time.Time   `json:"started"`
+	Paused      bool        `json:"paused"`
+	Up          float64     `json:"up"`   // bytes per second, all counted NICs
+	Down        float64     `json:"down"` // bytes per second
+	NICs        []NICRate   `json:"nics"`
+	Points      []RatePoint `json:"points"` // oldest first, one per sample
+	LastFlush   time.Time   `json:"last_flush"`
+	FlushError  string      `json:"flush_error,omitempty"`
+	Anomalies   int         `json:"anomalies"`
+	PollSeconds float64     `json:"poll_seconds"`
+}
+
+// Snapshot returns a copy of the live state; it never touches the database.
+func (m *Monitor) Snapshot() Snapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := Snapshot{Started: m.started, Paused: m.paused, Points: m.total.points(), LastFlush: m.lastFlush, Anomalies: m.anomalies, PollSeconds: m.opts.PollInterval.Seconds(), NICs: []NICRate{}}
+	if p, ok := m.total.last(); ok {
+		s.At, s.Up, s.Down = p.T, p.Up, p.Down
+	}
+	if m.flushErr != nil {
+		s.FlushError = m.flushErr.Error()
+	}
+	for n, r := range m.perNIC {
+		p, _ := r.last()
+		if m.paused || !p.T.Equal(s.At) {
+			p.Up, p.Down = 0, 0
+		}
+		s.NICs = append(s.NICs, NICRate{Name: n, Up: p.Up, Down: p.Down})
+	}
+	sort.Slice(s.NICs, func(i, j int) bool { return s.NICs[i].Name < s.NICs[j].Name })
+	return s
+}
+
+// Unflushed returns traffic counted but not yet in the database, in buckets
+// starting at or after since; optionally for one NIC.
+func (m *Monitor) Unflushed(since time.Time, nic string) (sent, recv uint64) {
+	from := store.AlignBucket(since.Unix())
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, v := range m.pending {
+		if k.start >= from && (nic == "" || nic == k.nic) {
+			sent += v[0]
+			recv += v[1]
+		}
+	}
+	return sent, recv
+}

@@ -1,0 +1,304 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/bits"
+	"strconv"
+	"time"
+)
+
+// Delta is traffic to add to one bucket of one NIC.
+type Delta struct {
+	NIC   string
+	Start int64 // bucket start, UTC unix seconds; aligned by Flush
+	Sent  uint64
+	Recv  uint64
+}
+
+// Gap is traffic that happened while PacketBuddy was not counting live:
+// known exactly, but only as a sum over [From, To].
+type Gap struct {
+	NIC    string    `json:"nic"`
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Sent   uint64    `json:"bytes_sent"`
+	Recv   uint64    `json:"bytes_received"`
+	Reason string    `json:"reason"`
+}
+
+// Gap reasons.
+const (
+	GapNotRunning   = "not running"             // same boot, app was down
+	GapSinceBoot    = "since boot"              // new boot, traffic before the app started
+	GapResetOffline = "reset while not running" // NIC re-created while the app was down
+)
+
+// Counter is a NIC's kernel counters as last sampled.
+type Counter struct {
+	NIC     string
+	Sent    uint64
+	Recv    uint64
+	Present bool // false when the NIC was missing from the last sample
+}
+
+// Boot identifies one boot of the machine.
+type Boot struct {
+	ID   string // Linux boot_id; empty elsewhere
+	Time int64  // boot time, unix seconds
+}
+
+// SameBoot reports whether b and o are the same boot. Boot times computed
+// from uptime drift by a second or two, hence the tolerance.
+func (b Boot) SameBoot(o Boot) bool {
+	if b.ID != "" || o.ID != "" {
+		return b.ID == o.ID
+	}
+	d := b.Time - o.Time
+	return d >= -5 && d <= 5
+}
+
+// Batch is everything one flush commits atomically.
+type Batch struct {
+	At       time.Time
+	Boot     Boot
+	Counters []Counter // the counters the deltas were computed from
+	Deltas   []Delta
+	Gaps     []Gap
+	// Paused, when set, saves the pause state in the same transaction, so
+	// that a crash can never separate "stopped counting" from the counters.
+	Paused *bool
+}
+
+// Saved is the state of the last flush, read at start-up.
+type Saved struct {
+	Valid    bool // false when nothing was ever flushed
+	At       time.Time
+	Boot     Boot
+	Counters map[string]Counter
+	Known    map[string]bool // NICs with any history
+}
+
+// AlignBucket returns the start of the bucket holding unix second t.
+func AlignBucket(t int64) int64 {
+	r := t % BucketSeconds
+	if r < 0 {
+		r += BucketSeconds
+	}
+	return t - r
+}
+
+// Flush commits deltas, gaps and the counters they came from in one
+// transaction: either all of it is stored or none of it.
+func (s *Store) Flush(ctx context.Context, b Batch) error {
+	if s.w == nil {
+		return ErrReadOnly
+	}
+	deltas := b.Deltas
+	for _, g := range b.Gaps {
+		deltas = append(deltas, SpreadGap(g)...)
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	defer tx.Rollback()
+	seq, err := nextSeq(ctx, tx)
+	if err != nil {
+		return err
+	}
+	ids := map[string]int64{}
+	id := func(name string) (int64, error) {
+		if v, ok := ids[name]; ok {
+			return v, nil
+		}
+		v, err := s.nicID(ctx, tx, name)
+		ids[name] = v
+		return v, err
+	}
+	if len(deltas) > 0 {
+		bucketStmt, err := tx.PrepareContext(ctx, `INSERT INTO buckets(device, nic, start, sent, recv, seq) VALUES (1, ?, ?, ?, ?, ?)
+			ON CONFLICT(device, nic, start) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv, seq = excluded.seq`)
+		if err != nil {
+			return fmt.Errorf("flush: %w", err)
+		}
+		defer bucketStmt.Close()
+		dayStmt, err := tx.PrepareContext(ctx, `INSERT INTO days(device, nic, day, sent, recv) VALUES (1, ?, ?, ?, ?)
+			ON CONFLICT(device, nic, day) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv`)
+		if err != nil {
+			return fmt.Errorf("flush: %w", err)
+		}
+		defer dayStmt.Close()
+		for _, d := range deltas {
+			if d.Sent == 0 && d.Recv == 0 {
+				continue
+			}
+			nic, err := id(d.NIC)
+			if err != nil {
+				return err
+			}
+			start := AlignBucket(d.Start)
+			if _, err := bucketStmt.ExecContext(ctx, nic, start, int64(d.Sent), int64(d.Recv), seq); err != nil {
+				return fmt.Errorf("flush bucket: %w", err)
+			}
+			if _, err := dayStmt.ExecContext(ctx, nic, dayKey(start, s.loc), int64(d.Sent), int64(d.Recv)); err != nil {
+				return fmt.Errorf("flush day: %w", err)
+			}
+		}
+	}
+	for _, g := range b.Gaps {
+		nic, err := id(g.NIC)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO gaps(nic, from_ts, to_ts, sent, recv, reason) VALUES (?, ?, ?, ?, ?, ?)`,
+			nic, g.From.Unix(), g.To.Unix(), int64(g.Sent), int64(g.Recv), g.Reason); err != nil {
+			return fmt.Errorf("flush gap: %w", err)
+		}
+	}
+	for _, c := range b.Counters {
+		nic, err := id(c.NIC)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO counters(nic, sent, recv, present) VALUES (?, ?, ?, ?)
+			ON CONFLICT(nic) DO UPDATE SET sent = excluded.sent, recv = excluded.recv, present = excluded.present`,
+			nic, int64(c.Sent), int64(c.Recv), boolInt(c.Present)); err != nil {
+			return fmt.Errorf("flush counters: %w", err)
+		}
+	}
+	for k, v := range map[string]string{
+		"flushed_at": strconv.FormatInt(b.At.Unix(), 10),
+		"boot_id":    b.Boot.ID,
+		"boot_time":  strconv.FormatInt(b.Boot.Time, 10),
+	} {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
+			return fmt.Errorf("flush meta: %w", err)
+		}
+	}
+	if b.Paused != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('paused', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, strconv.Itoa(boolInt(*b.Paused))); err != nil {
+			return fmt.Errorf("flush pause state: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("flush commit: %w", err)
+	}
+	s.rememberNICs(ids)
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nextSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var seq int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO meta(key, value) VALUES ('change_seq', '1')
+		ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) RETURNING CAST(value AS INTEGER)`).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("change counter: %w", err)
+	}
+	return seq, nil
+}
+
+// LoadSaved reads the state of the last flush.
+func (s *Store) LoadSaved(ctx context.Context) (Saved, error) {
+	out := Saved{Counters: map[string]Counter{}, Known: map[string]bool{}}
+	at, ok, err := s.GetMeta(ctx, "flushed_at")
+	if err != nil {
+		return out, err
+	}
+	if ok {
+		out.Valid = true
+		sec, _ := strconv.ParseInt(at, 10, 64)
+		out.At = time.Unix(sec, 0)
+		out.Boot.ID, _, _ = s.GetMeta(ctx, "boot_id")
+		bt, _, _ := s.GetMeta(ctx, "boot_time")
+		out.Boot.Time, _ = strconv.ParseInt(bt, 10, 64)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT n.name, c.sent, c.recv, c.present FROM counters c JOIN nics n ON n.id = c.nic`)
+	if err != nil {
+		return out, fmt.Errorf("load counters: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c Counter
+		var sent, recv, present int64
+		if err := rows.Scan(&c.NIC, &sent, &recv, &present); err != nil {
+			return out, err
+		}
+		c.Sent, c.Recv, c.Present = uint64(sent), uint64(recv), present != 0
+		out.Counters[c.NIC] = c
+		out.Known[c.NIC] = true
+	}
+	if err := rows.Err(); err != nil {
+		return out, err
+	}
+	names, err := s.NICs(ctx)
+	if err != nil {
+		return out, err
+	}
+	for _, n := range names {
+		out.Known[n] = true
+	}
+	return out, nil
+}
+
+// Gaps returns the gap records overlapping [from, to), newest first; a zero
+// to means no upper bound.
+func (s *Store) Gaps(ctx context.Context, from, to time.Time) ([]Gap, error) {
+	end := int64(1 << 62)
+	if !to.IsZero() {
+		end = to.Unix()
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT n.name, g.from_ts, g.to_ts, g.sent, g.recv, g.reason
+		FROM gaps g JOIN nics n ON n.id = g.nic WHERE g.to_ts >= ? AND g.from_ts < ? ORDER BY g.from_ts DESC, g.id DESC`, from.Unix(), end)
+	if err != nil {
+		return nil, fmt.Errorf("list gaps: %w", err)
+	}
+	defer rows.Close()
+	out := []Gap{}
+	for rows.Next() {
+		var g Gap
+		var f, t, sent, recv int64
+		if err := rows.Scan(&g.NIC, &f, &t, &sent, &recv, &g.Reason); err != nil {
+			return nil, err
+		}
+		g.From, g.To, g.Sent, g.Recv = time.Unix(f, 0).UTC(), time.Unix(t, 0).UTC(), uint64(sent), uint64(recv)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// SpreadGap divides a gap's bytes over the buckets of its interval in
+// proportion to the seconds each bucket overlaps it. The parts add up to the
+// gap exactly: part i is floor(total*t_i/T) - floor(total*t_{i-1}/T).
+func SpreadGap(g Gap) []Delta {
+	from, to := g.From.Unix(), g.To.Unix()
+	if to <= from {
+		return []Delta{{NIC: g.NIC, Start: AlignBucket(to), Sent: g.Sent, Recv: g.Recv}}
+	}
+	span := uint64(to - from)
+	var out []Delta
+	var prevSent, prevRecv uint64
+	for b := AlignBucket(from); b < to; b += BucketSeconds {
+		end := min(b+BucketSeconds, to)
+		elapsed := uint64(end - from)
+		cs, cr := mulDiv(g.Sent, elapsed, span), mulDiv(g.Recv, elapsed, span)
+		out = append(out, Delta{NIC: g.NIC, Start: b, Sent: cs - prevSent, Recv: cr - prevRecv})
+		prevSent, prevRecv = cs, cr
+	}
+	return out
+}
+
+// mulDiv returns floor(a*b/c) without overflow; b <= c.
+func mulDiv(a, b, c uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	q, _ := bits.Div64(hi, lo, c)
+	return q
+}

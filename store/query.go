@@ -1,0 +1,422 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Date is a calendar date in some time zone.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// ParseDate parses a strict YYYY-MM-DD date.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil || len(s) != 10 {
+		return Date{}, fmt.Errorf("bad date %q: want YYYY-MM-DD", s)
+	}
+	return DateOf(t), nil
+}
+
+// DateOf returns the calendar date of t in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{y, m, d}
+}
+
+func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day) }
+
+// Start returns the first instant of the date in loc.
+func (d Date) Start(loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+}
+
+// AddDays returns the date n days later.
+func (d Date) AddDays(n int) Date {
+	return DateOf(time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, time.UTC))
+}
+
+// Before reports whether d is earlier than o.
+func (d Date) Before(o Date) bool { return d.key() < o.key() }
+
+func (d Date) key() int64 { return int64(d.Year)*10000 + int64(d.Month)*100 + int64(d.Day) }
+
+func dateFromKey(k int64) Date { return Date{int(k / 10000), time.Month(k / 100 % 100), int(k % 100)} }
+
+// Scope restricts a query to a device and a NIC.
+type Scope struct {
+	// Device is "" for this device, "all" for every device, or a device's
+	// UUID or name.
+	Device string
+	// NIC is "" for every NIC, or one NIC's name.
+	NIC string
+}
+
+// Point is one step of a chart series, or one day of a top-days list.
+type Point struct {
+	Start time.Time // first instant of the step, in the query's zone
+	Label string    // "15:00", "2026-11-27" or "2026-11"
+	Sent  uint64
+	Recv  uint64
+}
+
+// NICTotal is one NIC's share of a report.
+type NICTotal struct {
+	NIC  string
+	Sent uint64
+	Recv uint64
+}
+
+// Granularities of a report's series.
+const (
+	ByHour  = "hour"
+	ByDay   = "day"
+	ByMonth = "month"
+)
+
+// Report is the usage of a period: totals, per NIC, and a chart series.
+type Report struct {
+	From, To    Date // inclusive local dates
+	Start, End  time.Time
+	Location    *time.Location
+	Granularity string
+	Sent, Recv  uint64
+	ByNIC       []NICTotal
+	Series      []Point
+}
+
+type scopeSQL struct {
+	where string
+	args  []any
+}
+
+func (s *Store) resolveScope(ctx context.Context, sc Scope, alias string) (scopeSQL, error) {
+	var parts []string
+	var args []any
+	switch sc.Device {
+	case "":
+		parts = append(parts, alias+".device = 1")
+	case "all":
+	default:
+		var id int64
+		err := s.r.QueryRowContext(ctx, `SELECT id FROM devices WHERE uuid = ? OR name = ? ORDER BY id LIMIT 1`, sc.Device, sc.Device).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return scopeSQL{}, fmt.Errorf("%w: %q", ErrUnknownDevice, sc.Device)
+		}
+		if err != nil {
+			return scopeSQL{}, fmt.Errorf("resolve device: %w", err)
+		}
+		parts = append(parts, alias+".device = ?")
+		args = append(args, id)
+	}
+	if sc.NIC != "" {
+		var id int64
+		err := s.r.QueryRowContext(ctx, `SELECT id FROM nics WHERE name = ?`, sc.NIC).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return scopeSQL{}, fmt.Errorf("%w: %q", ErrUnknownNIC, sc.NIC)
+		}
+		if err != nil {
+			return scopeSQL{}, fmt.Errorf("resolve nic: %w", err)
+		}
+		parts = append(parts, alias+".nic = ?")
+		args = append(args, id)
+	}
+	if len(parts) == 0 {
+		return scopeSQL{where: "1 = 1"}, nil
+	}
+	return scopeSQL{where: strings.Join(parts, " AND "), args: args}, nil
+}
+
+func (s *Store) nicNames(ctx context.Context) (map[int64]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name FROM nics`)
+	if err != nil {
+		return nil, fmt.Errorf("list nics: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var n string
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+// sameZone reports whether the per-day rollup is valid for loc.
+func (s *Store) sameZone(loc *time.Location) bool {
+	return loc == s.loc || s.zoneFingerprint(loc) == s.zoneFingerprint(s.loc)
+}
+
+// interval sums, indexed by interval then NIC id.
+type sums []map[int64][2]uint64
+
+// sumBetween adds up usage in the intervals [bounds[i], bounds[i+1]). When
+// days is true every bound is a local midnight in loc and the per-day rollup
+// may answer; otherwise the 15-minute buckets do.
+func (s *Store) sumBetween(ctx context.Context, bounds []time.Time, loc *time.Location, sc scopeSQL, days bool) (sums, error) {
+	out := make(sums, len(bounds)-1)
+	for i := range out {
+		out[i] = map[int64][2]uint64{}
+	}
+	if len(bounds) < 2 {
+		return out, nil
+	}
+	var rows *sql.Rows
+	var err error
+	var keys []int64
+	if days && s.sameZone(loc) {
+		keys = make([]int64, len(bounds))
+		for i, b := range bounds {
+			keys[i] = DateOf(b.In(loc)).key()
+		}
+		rows, err = s.r.QueryContext(ctx, `SELECT d.nic, d.day, SUM(d.sent), SUM(d.recv) FROM days d
+			WHERE `+sc.where+` AND d.day >= ? AND d.day < ? GROUP BY d.nic, d.day`,
+			append(sc.args, keys[0], keys[len(keys)-1])...)
+	} else {
+		keys = make([]int64, len(bounds))
+		for i, b := range bounds {
+			keys[i] = b.Unix()
+		}
+		rows, err = s.r.QueryContext(ctx, `SELECT b.nic, b.start, SUM(b.sent), SUM(b.recv) FROM buckets b
+			WHERE `+sc.where+` AND b.start >= ? AND b.start < ? GROUP BY b.nic, b.start`,
+			append(sc.args, keys[0], keys[len(keys)-1])...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("query usage: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var nic, k, sent, recv int64
+		if err := rows.Scan(&nic, &k, &sent, &recv); err != nil {
+			return nil, err
+		}
+		// The interval i with keys[i] <= k < keys[i+1].
+		i := sort.Search(len(keys), func(j int) bool { return keys[j] > k }) - 1
+		if i < 0 || i >= len(out) {
+			continue
+		}
+		v := out[i][nic]
+		out[i][nic] = [2]uint64{v[0] + uint64(sent), v[1] + uint64(recv)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query usage: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) report(ctx context.Context, sc Scope, loc *time.Location, bounds []time.Time, labels []string, gran string, days bool) (Report, error) {
+	if loc == nil {
+		loc = s.loc
+	}
+	r := Report{Location: loc, Granularity: gran, Start: bounds[0], End: bounds[len(bounds)-1], Series: []Point{}, ByNIC: []NICTotal{}}
+	r.From = DateOf(r.Start.In(loc))
+	r.To = DateOf(r.End.Add(-time.Second).In(loc))
+	q, err := s.resolveScope(ctx, sc, map[bool]string{true: "d", false: "b"}[days && s.sameZone(loc)])
+	if err != nil {
+		return r, err
+	}
+	names, err := s.nicNames(ctx)
+	if err != nil {
+		return r, err
+	}
+	res, err := s.sumBetween(ctx, bounds, loc, q, days)
+	if err != nil {
+		return r, err
+	}
+	perNIC := map[string][2]uint64{}
+	for i, m := range res {
+		p := Point{Start: bounds[i].In(loc), Label: labels[i]}
+		for nic, v := range m {
+			p.Sent += v[0]
+			p.Recv += v[1]
+			t := perNIC[names[nic]]
+			perNIC[names[nic]] = [2]uint64{t[0] + v[0], t[1] + v[1]}
+		}
+		r.Sent += p.Sent
+		r.Recv += p.Recv
+		r.Series = append(r.Series, p)
+	}
+	for n, v := range perNIC {
+		r.ByNIC = append(r.ByNIC, NICTotal{NIC: n, Sent: v[0], Recv: v[1]})
+	}
+	sort.Slice(r.ByNIC, func(i, j int) bool {
+		a, b := r.ByNIC[i], r.ByNIC[j]
+		if a.Sent+a.Recv != b.Sent+b.Recv {
+			return a.Sent+a.Recv > b.Sent+b.Recv
+		}
+		return a.NIC < b.NIC
+	})
+	return r, nil
+}
+
+// Day reports one local day with an hourly series (23 or 25 hours on the
+// days daylight saving time starts or ends).
+func (s *Store) Day(ctx context.Context, d Date, loc *time.Location, sc Scope) (Report, error) {
+	if loc == nil {
+		loc = s.loc
+	}
+	start, end := d.Start(loc), d.AddDays(1).Start(loc)
+	var bounds []time.Time
+	var labels []string
+	for t := start; t.Before(end); t = t.Add(time.Hour) {
+		bounds = append(bounds, t)
+		labels = append(labels, t.In(loc).Format("15:04"))
+	}
+	bounds = append(bounds, end)
+	return s.report(ctx, sc, loc, bounds, labels, ByHour, false)
+}
+
+// MaxRangeDays bounds a range query (20 years).
+const MaxRangeDays = 20*366 + 1
+
+// Range reports the inclusive local dates from..to with a daily series.
+func (s *Store) Range(ctx context.Context, from, to Date, loc *time.Location, sc Scope) (Report, error) {
+	if loc == nil {
+		loc = s.loc
+	}
+	if to.Before(from) {
+		return Report{}, fmt.Errorf("end %s is before start %s", to, from)
+	}
+	var bounds []time.Time
+	var labels []string
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		bounds = append(bounds, d.Start(loc))
+		labels = append(labels, d.String())
+		if len(bounds) > MaxRangeDays {
+			return Report{}, fmt.Errorf("range %s..%s is longer than 20 years", from, to)
+		}
+	}
+	bounds = append(bounds, to.AddDays(1).Start(loc))
+	return s.report(ctx, sc, loc, bounds, labels, ByDay, true)
+}
+
+// Month reports one calendar month with a daily series.
+func (s *Store) Month(ctx context.Context, year int, month time.Month, loc *time.Location, sc Scope) (Report, error) {
+	first := Date{year, month, 1}
+	last := DateOf(time.Date(year, month+1, 0, 12, 0, 0, 0, time.UTC))
+	return s.Range(ctx, first, last, loc, sc)
+}
+
+// Lifetime reports everything recorded with a monthly series, from the first
+// month with data to the current month.
+func (s *Store) Lifetime(ctx context.Context, loc *time.Location, sc Scope) (Report, error) {
+	if loc == nil {
+		loc = s.loc
+	}
+	now := s.now().In(loc)
+	first := Date{now.Year(), now.Month(), 1}
+	if f, ok, err := s.firstDate(ctx, loc, sc); err != nil {
+		return Report{}, err
+	} else if ok && f.Before(first) {
+		first = Date{f.Year, f.Month, 1}
+	}
+	var bounds []time.Time
+	var labels []string
+	for t := first.Start(loc); !t.After(now); t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, loc) {
+		bounds = append(bounds, t)
+		labels = append(labels, t.Format("2006-01"))
+	}
+	last := bounds[len(bounds)-1]
+	bounds = append(bounds, time.Date(last.Year(), last.Month()+1, 1, 0, 0, 0, 0, loc))
+	return s.report(ctx, sc, loc, bounds, labels, ByMonth, true)
+}
+
+// firstDate is the local date of the earliest recorded usage in scope.
+func (s *Store) firstDate(ctx context.Context, loc *time.Location, sc Scope) (Date, bool, error) {
+	var v sql.NullInt64
+	if s.sameZone(loc) {
+		q, err := s.resolveScope(ctx, sc, "d")
+		if err != nil {
+			return Date{}, false, err
+		}
+		if err := s.r.QueryRowContext(ctx, `SELECT MIN(d.day) FROM days d WHERE `+q.where, q.args...).Scan(&v); err != nil {
+			return Date{}, false, fmt.Errorf("first day: %w", err)
+		}
+		return dateFromKey(v.Int64), v.Valid, nil
+	}
+	q, err := s.resolveScope(ctx, sc, "b")
+	if err != nil {
+		return Date{}, false, err
+	}
+	if err := s.r.QueryRowContext(ctx, `SELECT MIN(b.start) FROM buckets b WHERE `+q.where, q.args...).Scan(&v); err != nil {
+		return Date{}, false, fmt.Errorf("first day: %w", err)
+	}
+	return DateOf(time.Unix(v.Int64, 0).In(loc)), v.Valid, nil
+}
+
+// TopDays returns the n local days with the most traffic, largest first.
+func (s *Store) TopDays(ctx context.Context, loc *time.Location, sc Scope, n int) ([]Point, error) {
+	if loc == nil {
+		loc = s.loc
+	}
+	out := []Point{}
+	if s.sameZone(loc) {
+		q, err := s.resolveScope(ctx, sc, "d")
+		if err != nil {
+			return nil, err
+		}
+		rows, err := s.r.QueryContext(ctx, `SELECT d.day, SUM(d.sent), SUM(d.recv) FROM days d WHERE `+q.where+`
+			GROUP BY d.day ORDER BY SUM(d.sent) + SUM(d.recv) DESC, d.day DESC LIMIT ?`, append(q.args, n)...)
+		if err != nil {
+			return nil, fmt.Errorf("top days: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var day, sent, recv int64
+			if err := rows.Scan(&day, &sent, &recv); err != nil {
+				return nil, err
+			}
+			d := dateFromKey(day)
+			out = append(out, Point{Start: d.Start(loc), Label: d.String(), Sent: uint64(sent), Recv: uint64(recv)})
+		}
+		return out, rows.Err()
+	}
+	q, err := s.resolveScope(ctx, sc, "b")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT b.start, SUM(b.sent), SUM(b.recv) FROM buckets b WHERE `+q.where+` GROUP BY b.start`, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("top days: %w", err)
+	}
+	defer rows.Close()
+	perDay := map[int64][2]uint64{}
+	for rows.Next() {
+		var start, sent, recv int64
+		if err := rows.Scan(&start, &sent, &recv); err != nil {
+			return nil, err
+		}
+		k := dayKey(start, loc)
+		v := perDay[k]
+		perDay[k] = [2]uint64{v[0] + uint64(sent), v[1] + uint64(recv)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for k, v := range perDay {
+		d := dateFromKey(k)
+		out = append(out, Point{Start: d.Start(loc), Label: d.String(), Sent: v[0], Recv: v[1]})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Sent+out[i].Recv, out[j].Sent+out[j].Recv
+		if a != b {
+			return a > b
+		}
+		return out[i].Label > out[j].Label
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out, nil
+}
