@@ -180,8 +180,18 @@ func (s *Store) sumBetween(ctx context.Context, bounds []time.Time, loc *time.Lo
 		for i, b := range bounds {
 			keys[i] = DateOf(b.In(loc)).key()
 		}
-		rows, err = s.r.QueryContext(ctx, `SELECT d.nic, d.day, SUM(d.sent), SUM(d.recv) FROM days d
-			WHERE `+sc.where+` AND d.day >= ? AND d.day < ? GROUP BY d.nic, d.day`,
+		// Month steps (every bound a first of the month) are summed per
+		// month by SQLite: 120 rows for ten years instead of 3,650.
+		group := "d.day"
+		monthly := true
+		for _, k := range keys {
+			monthly = monthly && k%100 == 1
+		}
+		if monthly {
+			group = "(d.day / 100) * 100 + 1"
+		}
+		rows, err = s.r.QueryContext(ctx, `SELECT d.nic, `+group+` AS k, SUM(d.sent), SUM(d.recv) FROM days d
+			WHERE `+sc.where+` AND d.day >= ? AND d.day < ? GROUP BY d.nic, k`,
 			append(sc.args, keys[0], keys[len(keys)-1])...)
 	} else {
 		keys = make([]int64, len(bounds))

@@ -29,7 +29,7 @@ CREATE TABLE buckets (
     sent   INTEGER NOT NULL,
     recv   INTEGER NOT NULL,
     seq    INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (device, nic, start)
+    PRIMARY KEY (device, start, nic)
 ) STRICT, WITHOUT ROWID;
 
 -- The same bytes summed per local calendar day (yyyymmdd) in the rollup zone.
@@ -39,7 +39,7 @@ CREATE TABLE days (
     day    INTEGER NOT NULL,
     sent   INTEGER NOT NULL,
     recv   INTEGER NOT NULL,
-    PRIMARY KEY (device, nic, day)
+    PRIMARY KEY (device, day, nic)
 ) STRICT, WITHOUT ROWID;
 
 -- The kernel counters the buckets were computed from, per NIC ever seen.
