@@ -21,7 +21,7 @@ type Duration struct{ time.Duration }
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
-		return fmt.Errorf("bad duration %q: want a number with a unit, such as \"1s\", \"30s\" or \"5m\"", string(b))
+		return &valueError{raw: string(b), msg: fmt.Sprintf("bad duration %q: want a string with a unit, such as \"1s\", \"30s\" or \"5m\"", string(b))}
 	}
 	d.Duration = v
 	return nil
@@ -49,7 +49,7 @@ func ParseRate(s string) (Rate, error) {
 	for _, u := range rateUnits {
 		if num, ok := strings.CutSuffix(t, u.suffix); ok {
 			v, err := strconv.ParseFloat(num, 64)
-			if err != nil || v <= 0 || v > 1e18 {
+			if err != nil || !(v > 0 && v <= 1e18) {
 				break
 			}
 			return Rate(v * u.mult), nil
@@ -62,7 +62,7 @@ func ParseRate(s string) (Rate, error) {
 func (r *Rate) UnmarshalText(b []byte) error {
 	v, err := ParseRate(string(b))
 	if err != nil {
-		return err
+		return &valueError{raw: string(b), msg: err.Error()}
 	}
 	*r = v
 	return nil
@@ -200,6 +200,40 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
 }
 
+// valueError is a bad value of one of our text types.
+type valueError struct{ raw, msg string }
+
+func (e *valueError) Error() string { return e.msg }
+
+// locateValue returns the 1-based line and dotted key of the first
+// "key = value" whose value is raw (quoted or bare), or 0 and "".
+func locateValue(data []byte, raw string) (int, string) {
+	section := ""
+	for i, l := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
+			section = strings.Trim(t, "[] ")
+			continue
+		}
+		k, v, ok := strings.Cut(t, "=")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if j := strings.Index(v, " #"); j >= 0 {
+			v = strings.TrimSpace(v[:j])
+		}
+		if v == raw || strings.Trim(v, `"'`) == raw {
+			key := strings.TrimSpace(k)
+			if section != "" {
+				key = section + "." + key
+			}
+			return i + 1, key
+		}
+	}
+	return 0, ""
+}
+
 // Parse decodes and validates configuration bytes; path is for messages.
 func Parse(path string, data []byte) (Config, error) {
 	c := Default()
@@ -218,8 +252,23 @@ func Parse(path string, data []byte) (Config, error) {
 			return c, &Error{Path: path, Line: line, Column: col, Msg: "unknown key " + strings.Join(keys, ", ") + " (see the commented defaults: delete the file to get them back)"}
 		case errors.As(err, &de):
 			line, col := de.Position()
-			return c, &Error{Path: path, Line: line, Column: col, Msg: de.Error()}
+			msg := de.Error()
+			if k := de.Key(); len(k) > 0 {
+				msg = strings.Join(k, ".") + ": " + strings.TrimPrefix(msg, "toml: ")
+			}
+			return c, &Error{Path: path, Line: line, Column: col, Msg: msg}
 		default:
+			var ve *valueError
+			if errors.As(err, &ve) {
+				// go-toml gives no position for errors of UnmarshalText:
+				// find the line that holds the value.
+				line, key := locateValue(data, ve.raw)
+				msg := ve.msg
+				if key != "" {
+					msg = key + ": " + msg
+				}
+				return c, &Error{Path: path, Line: line, Column: 1, Msg: msg}
+			}
 			return c, &Error{Path: path, Msg: err.Error()}
 		}
 	}
