@@ -127,3 +127,23 @@ func BenchmarkDBSizeYear(b *testing.B) {
 		b.ReportMetric(float64(fi.Size()), "bytes/NIC-year")
 	}
 }
+
+// BenchmarkFlushIdle is the steady-state flush of a running app: one
+// bucket and the counters of two NICs, plus the meta rows.
+func BenchmarkFlushIdle(b *testing.B) {
+	s, err := Open(context.Background(), b.TempDir(), Options{Location: time.Local})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	now := time.Now()
+	for b.Loop() {
+		err := s.Flush(ctx, Batch{At: now, Boot: Boot{ID: "x", Time: 1},
+			Deltas:   []Delta{{NIC: "eth0", Start: now.Unix(), Sent: 100, Recv: 200}, {NIC: "wlan0", Start: now.Unix(), Sent: 1, Recv: 2}},
+			Counters: []Counter{{NIC: "eth0", Sent: 1, Recv: 2, Present: true}, {NIC: "wlan0", Sent: 1, Recv: 2, Present: true}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

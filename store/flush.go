@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/bits"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -117,75 +118,106 @@ func (s *Store) Flush(ctx context.Context, b Batch) error {
 		ids[name] = v
 		return v, err
 	}
-	if len(deltas) > 0 {
-		bucketStmt, err := tx.PrepareContext(ctx, `INSERT INTO buckets(device, nic, start, sent, recv, seq) VALUES (1, ?, ?, ?, ?, ?)
-			ON CONFLICT(device, nic, start) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv, seq = excluded.seq`)
+	// Few statements, many rows each: a flush is a handful of SQLite
+	// statements whatever the number of NICs, which keeps the idle cost low.
+	type dayKeyT struct{ nic, day int64 }
+	var bucketRows [][]any
+	daySums := map[dayKeyT][2]int64{}
+	var dayOrder []dayKeyT
+	for _, d := range deltas {
+		if d.Sent == 0 && d.Recv == 0 {
+			continue
+		}
+		nic, err := id(d.NIC)
 		if err != nil {
-			return fmt.Errorf("flush: %w", err)
+			return err
 		}
-		defer bucketStmt.Close()
-		dayStmt, err := tx.PrepareContext(ctx, `INSERT INTO days(device, nic, day, sent, recv) VALUES (1, ?, ?, ?, ?)
-			ON CONFLICT(device, nic, day) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv`)
-		if err != nil {
-			return fmt.Errorf("flush: %w", err)
+		start := AlignBucket(d.Start)
+		bucketRows = append(bucketRows, []any{nic, start, int64(d.Sent), int64(d.Recv), seq})
+		k := dayKeyT{nic, dayKey(start, s.loc)}
+		v, ok := daySums[k]
+		if !ok {
+			dayOrder = append(dayOrder, k)
 		}
-		defer dayStmt.Close()
-		for _, d := range deltas {
-			if d.Sent == 0 && d.Recv == 0 {
-				continue
-			}
-			nic, err := id(d.NIC)
-			if err != nil {
-				return err
-			}
-			start := AlignBucket(d.Start)
-			if _, err := bucketStmt.ExecContext(ctx, nic, start, int64(d.Sent), int64(d.Recv), seq); err != nil {
-				return fmt.Errorf("flush bucket: %w", err)
-			}
-			if _, err := dayStmt.ExecContext(ctx, nic, dayKey(start, s.loc), int64(d.Sent), int64(d.Recv)); err != nil {
-				return fmt.Errorf("flush day: %w", err)
-			}
-		}
+		daySums[k] = [2]int64{v[0] + int64(d.Sent), v[1] + int64(d.Recv)}
 	}
+	if err := execRows(ctx, tx, `INSERT INTO buckets(device, nic, start, sent, recv, seq) VALUES `, "(1, ?, ?, ?, ?, ?)",
+		` ON CONFLICT(device, nic, start) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv, seq = excluded.seq`, bucketRows); err != nil {
+		return fmt.Errorf("flush buckets: %w", err)
+	}
+	dayRows := make([][]any, 0, len(dayOrder))
+	for _, k := range dayOrder {
+		v := daySums[k]
+		dayRows = append(dayRows, []any{k.nic, k.day, v[0], v[1]})
+	}
+	if err := execRows(ctx, tx, `INSERT INTO days(device, nic, day, sent, recv) VALUES `, "(1, ?, ?, ?, ?)",
+		` ON CONFLICT(device, nic, day) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv`, dayRows); err != nil {
+		return fmt.Errorf("flush days: %w", err)
+	}
+	var gapRows [][]any
 	for _, g := range b.Gaps {
 		nic, err := id(g.NIC)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO gaps(nic, from_ts, to_ts, sent, recv, reason) VALUES (?, ?, ?, ?, ?, ?)`,
-			nic, g.From.Unix(), g.To.Unix(), int64(g.Sent), int64(g.Recv), g.Reason); err != nil {
-			return fmt.Errorf("flush gap: %w", err)
-		}
+		gapRows = append(gapRows, []any{nic, g.From.Unix(), g.To.Unix(), int64(g.Sent), int64(g.Recv), g.Reason})
 	}
+	if err := execRows(ctx, tx, `INSERT INTO gaps(nic, from_ts, to_ts, sent, recv, reason) VALUES `, "(?, ?, ?, ?, ?, ?)", "", gapRows); err != nil {
+		return fmt.Errorf("flush gaps: %w", err)
+	}
+	var counterRows [][]any
 	for _, c := range b.Counters {
 		nic, err := id(c.NIC)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO counters(nic, sent, recv, present) VALUES (?, ?, ?, ?)
-			ON CONFLICT(nic) DO UPDATE SET sent = excluded.sent, recv = excluded.recv, present = excluded.present`,
-			nic, int64(c.Sent), int64(c.Recv), boolInt(c.Present)); err != nil {
-			return fmt.Errorf("flush counters: %w", err)
-		}
+		counterRows = append(counterRows, []any{nic, int64(c.Sent), int64(c.Recv), boolInt(c.Present)})
 	}
-	for k, v := range map[string]string{
-		"flushed_at": strconv.FormatInt(b.At.Unix(), 10),
-		"boot_id":    b.Boot.ID,
-		"boot_time":  strconv.FormatInt(b.Boot.Time, 10),
-	} {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
-			return fmt.Errorf("flush meta: %w", err)
-		}
+	if err := execRows(ctx, tx, `INSERT INTO counters(nic, sent, recv, present) VALUES `, "(?, ?, ?, ?)",
+		` ON CONFLICT(nic) DO UPDATE SET sent = excluded.sent, recv = excluded.recv, present = excluded.present`, counterRows); err != nil {
+		return fmt.Errorf("flush counters: %w", err)
+	}
+	metaRows := [][]any{
+		{"flushed_at", strconv.FormatInt(b.At.Unix(), 10)},
+		{"boot_id", b.Boot.ID},
+		{"boot_time", strconv.FormatInt(b.Boot.Time, 10)},
 	}
 	if b.Paused != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('paused', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, strconv.Itoa(boolInt(*b.Paused))); err != nil {
-			return fmt.Errorf("flush pause state: %w", err)
-		}
+		metaRows = append(metaRows, []any{"paused", strconv.Itoa(boolInt(*b.Paused))})
+	}
+	if err := execRows(ctx, tx, `INSERT INTO meta(key, value) VALUES `, "(?, ?)",
+		` ON CONFLICT(key) DO UPDATE SET value = excluded.value`, metaRows); err != nil {
+		return fmt.Errorf("flush meta: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("flush commit: %w", err)
 	}
 	s.rememberNICs(ids)
+	return nil
+}
+
+// execRows runs head + "tuple, tuple, ..." + tail over rows, in chunks that
+// stay under SQLite's limit on bound variables.
+func execRows(ctx context.Context, tx *sql.Tx, head, tuple, tail string, rows [][]any) error {
+	const chunk = 500
+	for len(rows) > 0 {
+		n := min(chunk, len(rows))
+		var q strings.Builder
+		q.WriteString(head)
+		args := make([]any, 0, n*len(rows[0]))
+		for i, r := range rows[:n] {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString(tuple)
+			args = append(args, r...)
+		}
+		q.WriteString(tail)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
 	return nil
 }
 
