@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/monitor"
@@ -46,8 +45,8 @@ func cmdLive(e *env, args []string) error {
 		prevAt = now
 		sort.Slice(cur, func(i, j int) bool { return cur[i].Name < cur[j].Name })
 		var b strings.Builder
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "NIC\t↑ up\t↓ down\t\n")
+		var tb table
+		tb.add("NIC", "↑ up", "↓ down")
 		var up, down float64
 		for _, c := range cur {
 			if !all && !filter.Counted(c.Name) {
@@ -56,19 +55,21 @@ func cmdLive(e *env, args []string) error {
 			p, ok := prev[c.Name]
 			prev[c.Name] = c
 			if first || !ok {
-				fmt.Fprintf(tw, "%s\t…\t…\t\n", c.Name)
+				tb.add(c.Name, "…", "…")
 				continue
 			}
 			ds, _ := monitor.CounterDelta(p.Sent, c.Sent, ^uint64(0))
 			dr, _ := monitor.CounterDelta(p.Recv, c.Recv, ^uint64(0))
 			u, d := float64(ds)/secs, float64(dr)/secs
 			up, down = up+u, down+d
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", c.Name, units.FormatRate(u), units.FormatRate(d))
+			tb.add(c.Name, units.FormatRate(u), units.FormatRate(d))
 		}
 		if !first {
-			fmt.Fprintf(tw, "total\t%s\t%s\t\n", units.FormatRate(up), units.FormatRate(down))
+			tb.add("total", units.FormatRate(up), units.FormatRate(down))
 		}
-		tw.Flush()
+		if err := tb.write(&b); err != nil {
+			return err
+		}
 		out := b.String()
 		if color && lines > 0 {
 			// Redraw in place: cursor up and clear to the end of screen.

@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/store"
@@ -265,12 +264,12 @@ func (e *env) printReport(u *usageFlags, title string, r store.Report, top []sto
 		fmt.Fprintf(e.stdout, " (%s)", r.Location)
 	}
 	fmt.Fprintln(e.stdout)
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tb := table{lastLeft: true}
 	row := func(label string, sent, recv uint64, extra string) {
 		us := p.Usage(sent, recv)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", label, us.HumanReadable.Sent, us.HumanReadable.Received, us.HumanReadable.Total, us.Cost.Total.Formatted, extra)
+		tb.add(label, us.HumanReadable.Sent, us.HumanReadable.Received, us.HumanReadable.Total, us.Cost.Total.Formatted, extra)
 	}
-	fmt.Fprintf(tw, "\tSent\tReceived\tTotal\tCost\t\n")
+	tb.add("", "Sent", "Received", "Total", "Cost", "")
 	if perStep && r.Granularity != store.ByHour {
 		var peak uint64
 		for _, s := range r.Series {
@@ -279,7 +278,7 @@ func (e *env) printReport(u *usageFlags, title string, r store.Report, top []sto
 		for _, s := range r.Series {
 			row(s.Label, s.Sent, s.Recv, bar(s.Sent, s.Recv, peak, 24, color))
 		}
-		fmt.Fprintf(tw, "\t\t\t\t\t\n")
+		tb.add("")
 	}
 	if u.byNIC {
 		for _, n := range r.ByNIC {
@@ -287,17 +286,17 @@ func (e *env) printReport(u *usageFlags, title string, r store.Report, top []sto
 		}
 	}
 	row("Total", r.Sent, r.Recv, "")
-	if err := tw.Flush(); err != nil {
+	if err := tb.write(e.stdout); err != nil {
 		return err
 	}
 	if len(top) > 0 {
 		fmt.Fprintf(e.stdout, "\n%sTop days%s\n", bold(color), reset(color))
-		tw = tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "\tSent\tReceived\tTotal\tCost\t\n")
+		tb = table{lastLeft: true}
+		tb.add("", "Sent", "Received", "Total", "Cost", "")
 		for _, d := range top {
 			row(d.Label, d.Sent, d.Recv, "")
 		}
-		return tw.Flush()
+		return tb.write(e.stdout)
 	}
 	return nil
 }
@@ -384,11 +383,11 @@ func cmdGaps(e *env, args []string) error {
 	}
 	p := e.pricing()
 	loc := localZone()
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "NIC\tFrom\tTo\tSent\tReceived\tReason\n")
+	tb := table{lastLeft: true}
+	tb.add("NIC", "From", "To", "Sent", "Received", "Reason")
 	for _, g := range gaps {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", g.NIC, g.From.In(loc).Format("2006-01-02 15:04"), g.To.In(loc).Format("2006-01-02 15:04"),
+		tb.add(g.NIC, g.From.In(loc).Format("2006-01-02 15:04"), g.To.In(loc).Format("2006-01-02 15:04"),
 			p.Units.FormatBytes(g.Sent), p.Units.FormatBytes(g.Recv), g.Reason)
 	}
-	return tw.Flush()
+	return tb.write(e.stdout)
 }
