@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -146,4 +148,19 @@ func BenchmarkFlushIdle(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkExport10Years streams the whole 10-year, 3-NIC database and
+// reports the rows and the heap in use afterwards: the export holds one row
+// at a time, not the history.
+func BenchmarkExport10Years(b *testing.B) {
+	benchQuery(b, func(ctx context.Context, s *Store) error {
+		var ms runtime.MemStats
+		n, err := s.Export(ctx, io.Discard, ExportOptions{Format: FormatCSV, Progress: func(int64) {
+			runtime.ReadMemStats(&ms)
+		}})
+		b.ReportMetric(float64(n), "rows")
+		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
+		return err
+	})
 }
