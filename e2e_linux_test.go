@@ -133,6 +133,10 @@ func TestE2EKillDuringTransfer(t *testing.T) {
 
 	// Gaps.
 	raw, gaps := e.gaps()
+	var compact bytes.Buffer
+	if json.Compact(&compact, raw) == nil {
+		t.Logf("gaps --json: %s", compact.Bytes())
+	}
 	var mine []e2eGap
 	for _, g := range gaps {
 		if g.NIC == e2eVethA {
@@ -278,6 +282,8 @@ func TestE2ESecondInstanceRefused(t *testing.T) {
 	}
 	if msg := strings.ToLower(string(out)); !strings.Contains(msg, "already running") && !strings.Contains(msg, "another instance") {
 		t.Errorf("second instance's output does not say that one is already running:\n%s", out)
+	} else {
+		t.Logf("second instance: %v: %s", err, bytes.TrimSpace(out))
 	}
 
 	select {
