@@ -54,12 +54,7 @@ func runApp(e *env) error {
 	if err := mon.Start(ctx); err != nil {
 		return fmt.Errorf("start monitor: %w", err)
 	}
-	srv := dashboard.New(st, mon, dashboard.Options{
-		Addr:        e.cfg.Dashboard.Addr,
-		AllowRemote: e.cfg.Dashboard.AllowRemote,
-		Version:     version,
-		Logger:      e.log.With("component", "dashboard"),
-	})
+	srv := dashboard.New(st, mon, dashboardOptions(e))
 	e.log.Info("PacketBuddy running headless", "dashboard", url, "data_dir", e.dataDir, "config", e.configPath)
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -1,0 +1,425 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/packetbuddy/packetbuddy/store"
+)
+
+// badRequest is a client mistake; its message names the parameter.
+type badRequest struct{ msg string }
+
+func (e *badRequest) Error() string { return e.msg }
+
+func badParam(name, format string, args ...any) error {
+	return &badRequest{name + ": " + fmt.Sprintf(format, args...)}
+}
+
+// fail answers err: a client mistake as 400 with its message, anything
+// else as a 500 that says nothing about the internals.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var br *badRequest
+	switch {
+	case errors.As(err, &br):
+		writeError(w, http.StatusBadRequest, br.msg)
+	case errors.Is(err, errBodyTooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away; nobody reads the answer.
+	default:
+		s.log.Error("request failed", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error (details are in PacketBuddy's log)")
+	}
+}
+
+// query is the parsed common parameters: nic=, device=, tz=.
+type query struct {
+	vals  url.Values
+	scope store.Scope
+	loc   *time.Location
+}
+
+func (s *Server) parseQuery(r *http.Request) (query, error) {
+	q := query{vals: r.URL.Query(), loc: s.st.Location()}
+	for k, v := range q.vals {
+		if len(v) > 1 {
+			return q, badParam(k, "given more than once")
+		}
+	}
+	q.scope = store.Scope{NIC: q.vals.Get("nic"), Device: q.vals.Get("device")}
+	if tz := q.vals.Get("tz"); tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil || tz == "Local" || strings.Contains(tz, "..") {
+			return q, badParam("tz", "unknown time zone %s: want an IANA name such as Asia/Kolkata", quote(tz))
+		}
+		q.loc = loc
+	}
+	return q, nil
+}
+
+func (q query) date(name string) (store.Date, bool, error) {
+	v := q.vals.Get(name)
+	if v == "" {
+		return store.Date{}, false, nil
+	}
+	d, err := store.ParseDate(v)
+	if err != nil {
+		return d, false, badParam(name, "bad date %s: want YYYY-MM-DD", quote(v))
+	}
+	return d, true, nil
+}
+
+// scopeError turns the store's unknown NIC/device errors into 400s.
+func (s *Server) scopeError(ctx context.Context, q query, err error) error {
+	switch {
+	case errors.Is(err, store.ErrUnknownNIC):
+		names, _ := s.st.NICs(ctx)
+		return badParam("nic", "unknown NIC %s (recorded: %s)", quote(q.scope.NIC), strings.Join(names, ", "))
+	case errors.Is(err, store.ErrUnknownDevice):
+		return badParam("device", "unknown device %s: want \"\", \"all\" or a device id", quote(q.scope.Device))
+	}
+	return err
+}
+
+// Usage is a usage response: the shared usage shape plus what the
+// dashboard shows beside it.
+type Usage struct {
+	store.ReportJSON
+	// Gaps are the labelled traffic records ("while PacketBuddy was not
+	// running") overlapping the period; their bytes are in the totals.
+	Gaps []store.Gap `json:"gaps"`
+	// UnflushedBytes is the part of the totals counted live but not yet
+	// written to the database.
+	UnflushedBytes uint64 `json:"unflushed_bytes"`
+	// Projection is the month's expected usage at today's pace; only for
+	// the current month.
+	Projection *store.Usage `json:"projection,omitempty"`
+}
+
+// includesLocal reports whether a scope covers this device's live traffic.
+func (s *Server) includesLocal(sc store.Scope) bool {
+	return sc.Device == "" || sc.Device == "all" || sc.Device == s.st.DeviceID()
+}
+
+// addUnflushed adds traffic the monitor counted but has not flushed yet to
+// a report that covers now, so the dashboard is live rather than one flush
+// interval behind.
+func (s *Server) addUnflushed(r *store.Report, sc store.Scope) uint64 {
+	now := s.opts.Now()
+	if s.live == nil || !s.includesLocal(sc) || now.Before(r.Start) || !now.Before(r.End) {
+		return 0
+	}
+	sent, recv := s.live.Unflushed(r.Start, sc.NIC)
+	if sent == 0 && recv == 0 {
+		return 0
+	}
+	r.Sent += sent
+	r.Recv += recv
+	for i := len(r.Series) - 1; i >= 0; i-- {
+		if !r.Series[i].Start.After(now) {
+			r.Series[i].Sent += sent
+			r.Series[i].Recv += recv
+			break
+		}
+	}
+	// Per NIC: ask per name, so that each NIC's share is exact.
+	names := map[string]bool{}
+	for _, n := range r.ByNIC {
+		names[n.NIC] = true
+	}
+	for _, n := range s.snapshot().NICs {
+		if sc.NIC == "" || n.Name == sc.NIC {
+			names[n.Name] = true
+		}
+	}
+	changed := false
+	for name := range names {
+		ns, nr := s.live.Unflushed(r.Start, name)
+		if ns == 0 && nr == 0 {
+			continue
+		}
+		changed = true
+		i := slices.IndexFunc(r.ByNIC, func(t store.NICTotal) bool { return t.NIC == name })
+		if i < 0 {
+			r.ByNIC = append(r.ByNIC, store.NICTotal{NIC: name})
+			i = len(r.ByNIC) - 1
+		}
+		r.ByNIC[i].Sent += ns
+		r.ByNIC[i].Recv += nr
+	}
+	if changed {
+		slices.SortFunc(r.ByNIC, func(a, b store.NICTotal) int {
+			if x, y := a.Sent+a.Recv, b.Sent+b.Recv; x != y {
+				if x > y {
+					return -1
+				}
+				return 1
+			}
+			return strings.Compare(a.NIC, b.NIC)
+		})
+	}
+	return sent + recv
+}
+
+// usageQuery reads a report (and gaps, and top days when n > 0) through
+// the cache; key must identify the query.
+func (s *Server) usageQuery(ctx context.Context, q query, key string, top int, load func(ctx context.Context) (store.Report, error)) (cachedResult, error) {
+	version := s.snapshot().LastFlush
+	key += "|" + q.loc.String() + "|" + q.scope.Device + "|" + q.scope.NIC
+	return s.cache.get(ctx, key, version, s.opts.Now(), func(ctx context.Context) (cachedResult, error) {
+		var res cachedResult
+		var err error
+		if res.rep, err = load(ctx); err != nil {
+			return res, s.scopeError(ctx, q, err)
+		}
+		if top > 0 {
+			if res.top, err = s.st.TopDays(ctx, q.loc, q.scope, top); err != nil {
+				return res, s.scopeError(ctx, q, err)
+			}
+		}
+		res.gaps = []store.Gap{}
+		if s.includesLocal(q.scope) {
+			gaps, err := s.st.Gaps(ctx, res.rep.Start, res.rep.End)
+			if err != nil {
+				return res, err
+			}
+			for _, g := range gaps {
+				if q.scope.NIC == "" || g.NIC == q.scope.NIC {
+					res.gaps = append(res.gaps, g)
+				}
+			}
+		}
+		return res, nil
+	})
+}
+
+// respond renders a query result in the usage shape with the current
+// prices, adding the traffic not flushed yet.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, q query, res cachedResult, month bool) {
+	prefs, err := s.opts.Settings.Prefs(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pr := prefs.Pricing()
+	rep := res.rep
+	unflushed := s.addUnflushed(&rep, q.scope)
+	out := Usage{ReportJSON: pr.Report(rep, res.top), Gaps: res.gaps, UnflushedBytes: unflushed}
+	if now := s.opts.Now(); month && !now.Before(rep.Start) && now.Before(rep.End) {
+		elapsed := now.Sub(rep.Start).Seconds()
+		whole := rep.End.Sub(rep.Start).Seconds()
+		if elapsed >= 3600 {
+			f := whole / elapsed
+			u := pr.Usage(uint64(float64(rep.Sent)*f), uint64(float64(rep.Recv)*f))
+			out.Projection = &u
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) today(w http.ResponseWriter, r *http.Request) {
+	q, err := s.parseQuery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	day := store.DateOf(s.opts.Now().In(q.loc))
+	res, err := s.usageQuery(r.Context(), q, "day|"+day.String(), 0, func(ctx context.Context) (store.Report, error) {
+		return s.st.Day(ctx, day, q.loc, q.scope)
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respond(w, r, q, res, false)
+}
+
+func (s *Server) month(w http.ResponseWriter, r *http.Request) {
+	q, err := s.parseQuery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.opts.Now().In(q.loc)
+	year, mon := now.Year(), now.Month()
+	if v := q.vals.Get("month"); v != "" {
+		t, err := time.Parse("2006-01", v)
+		if err != nil || len(v) != 7 || t.Year() < 1970 {
+			s.fail(w, r, badParam("month", "bad month %s: want YYYY-MM", quote(v)))
+			return
+		}
+		year, mon = t.Year(), t.Month()
+	}
+	first := store.Date{Year: year, Month: mon, Day: 1}
+	last := store.DateOf(time.Date(year, mon+1, 0, 12, 0, 0, 0, time.UTC))
+	res, err := s.usageQuery(r.Context(), q, "range|"+first.String()+"|"+last.String(), 0, func(ctx context.Context) (store.Report, error) {
+		return s.st.Range(ctx, first, last, q.loc, q.scope)
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respond(w, r, q, res, true)
+}
+
+// maxRangeYears bounds range and export queries.
+const maxRangeYears = 20
+
+func checkSpan(from, to store.Date) error {
+	if to.Before(from) {
+		return badParam("end", "end %s is before start %s", to, from)
+	}
+	if to.Start(time.UTC).Sub(from.Start(time.UTC)) > time.Duration(store.MaxRangeDays-1)*24*time.Hour ||
+		to.Year-from.Year > maxRangeYears {
+		return badParam("end", "range %s..%s is longer than %d years", from, to, maxRangeYears)
+	}
+	return nil
+}
+
+func (s *Server) rangeUsage(w http.ResponseWriter, r *http.Request) {
+	q, err := s.parseQuery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	from, okFrom, err := q.date("start")
+	if err == nil && !okFrom {
+		err = badParam("start", "missing: want start=YYYY-MM-DD")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	to, okTo, err := q.date("end")
+	if err == nil && !okTo {
+		err = badParam("end", "missing: want end=YYYY-MM-DD")
+	}
+	if err == nil {
+		err = checkSpan(from, to)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.usageQuery(r.Context(), q, "range|"+from.String()+"|"+to.String(), 0, func(ctx context.Context) (store.Report, error) {
+		return s.st.Range(ctx, from, to, q.loc, q.scope)
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respond(w, r, q, res, false)
+}
+
+// topDays is how many days the summary lists.
+const topDays = 10
+
+func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
+	q, err := s.parseQuery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Lifetime ends with the current month, so the key carries it.
+	month := s.opts.Now().In(q.loc).Format("2006-01")
+	res, err := s.usageQuery(r.Context(), q, "lifetime|"+month, topDays, func(ctx context.Context) (store.Report, error) {
+		return s.st.Lifetime(ctx, q.loc, q.scope)
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respond(w, r, q, res, false)
+}
+
+func (s *Server) nics(w http.ResponseWriter, r *http.Request) {
+	names, err := s.st.NICs(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if names == nil {
+		names = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"nics": names})
+}
+
+// countingWriter notes whether anything reached the client.
+type countingWriter struct {
+	http.ResponseWriter
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (s *Server) export(w http.ResponseWriter, r *http.Request) {
+	q, err := s.parseQuery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	format := q.vals.Get("format")
+	if format == "" {
+		format = store.FormatCSV
+	}
+	if format != store.FormatCSV && format != store.FormatJSON {
+		s.fail(w, r, badParam("format", "unknown format %s: want csv or json", quote(format)))
+		return
+	}
+	o := store.ExportOptions{Format: format, Location: q.loc, Scope: q.scope}
+	from, okFrom, err := q.date("start")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	to, okTo, err := q.date("end")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if okFrom && okTo {
+		if err := checkSpan(from, to); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	name := "packetbuddy"
+	if okFrom {
+		o.Start = from.Start(q.loc)
+		name += "-" + from.String()
+	}
+	if okTo {
+		o.End = to.AddDays(1).Start(q.loc)
+		name += "-to-" + to.String()
+	}
+	ctype := "text/csv; charset=utf-8"
+	if format == store.FormatJSON {
+		ctype = "application/json"
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Disposition", `attachment; filename="`+name+`.`+format+`"`)
+	cw := &countingWriter{ResponseWriter: w}
+	// Export resolves the scope before writing, and buffers its first
+	// rows, so a bad nic= or device= still gets a clean 400.
+	if _, err := s.st.Export(r.Context(), cw, o); err != nil {
+		if cw.n == 0 {
+			s.fail(w, r, s.scopeError(r.Context(), q, err))
+			return
+		}
+		// Headers are gone: the truncated download is all we can do.
+		s.log.Warn("export interrupted", "err", err)
+	}
+}

@@ -1,0 +1,556 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/packetbuddy/packetbuddy/config"
+	"github.com/packetbuddy/packetbuddy/store"
+)
+
+// testHost is the Host header the default address expects.
+const testHost = "127.0.0.1:7373"
+
+type req struct {
+	method string
+	path   string
+	body   string
+	hdr    map[string]string
+}
+
+// do sends r to h as a browser on the dashboard's own page would, unless
+// r.hdr overrides the headers.
+func do(t testing.TB, h http.Handler, r req) *httptest.ResponseRecorder {
+	t.Helper()
+	if r.method == "" {
+		r.method = http.MethodGet
+	}
+	hr := httptest.NewRequest(r.method, r.path, strings.NewReader(r.body))
+	hr.Host = testHost
+	for k, v := range r.hdr {
+		if k == "Host" {
+			hr.Host = v
+			continue
+		}
+		if v == "" {
+			hr.Header.Del(k)
+			continue
+		}
+		hr.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, hr)
+	return w
+}
+
+func decode[T any](t testing.TB, w *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil {
+		t.Fatalf("decode %q: %v", w.Body.String(), err)
+	}
+	return v
+}
+
+// unsafeHeaders are what the page's script sends with POST and PUT.
+func unsafeHeaders(token string) map[string]string {
+	return map[string]string{"Content-Type": "application/json", TokenHeader: token, "Sec-Fetch-Site": "same-origin", "Origin": "http://" + testHost}
+}
+
+func TestUsageEndpoints(t *testing.T) {
+	e := newTestEnv(t)
+	h := e.server(Options{}).Handler()
+	today := testToday()
+	day0 := today.Start(time.UTC)
+	monthStart := time.Date(today.Year, today.Month, 1, 0, 0, 0, 0, time.UTC)
+	monthSent, monthRecv := sumSeed(monthStart, monthStart.AddDate(0, 1, 0), "")
+	rangeFrom := today.AddDays(-10)
+	rangeSent, rangeRecv := sumSeed(rangeFrom.Start(time.UTC), day0.AddDate(0, 0, 1), "")
+	allSent, allRecv := sumSeed(time.Time{}, day0.AddDate(1, 0, 0), "")
+	prevMonth := monthStart.AddDate(0, -1, 0)
+	prevSent, prevRecv := sumSeed(prevMonth, monthStart, "")
+
+	tests := []struct {
+		name       string
+		path       string
+		sent, recv uint64
+		gran       string
+		series     int
+		nics       int
+		check      func(t *testing.T, u Usage)
+	}{
+		{name: "today", path: "/api/today", sent: 1_250_000, recv: 5_750_000, gran: "hour", series: 24, nics: 2,
+			check: func(t *testing.T, u Usage) {
+				if u.HumanReadable.Total != "7.00 MB" {
+					t.Errorf("human total %q, want 7.00 MB", u.HumanReadable.Total)
+				}
+				if got, want := u.Cost.Total.Cost, 7e6/1e9*7.5; got < want-1e-12 || got > want+1e-12 {
+					t.Errorf("cost %v, want %v", got, want)
+				}
+				if u.Period.Start != today.String() || u.Period.End != today.String() || u.Period.TimeZone != "UTC" {
+					t.Errorf("period %+v", u.Period)
+				}
+				if u.Series[0].TotalBytes != 6_000_000 || u.Series[1].TotalBytes != 1_000_000 {
+					t.Errorf("hourly series starts %d, %d", u.Series[0].TotalBytes, u.Series[1].TotalBytes)
+				}
+				if u.ByNIC[0].NIC != "eth0" || u.ByNIC[0].TotalBytes != 6_000_000 {
+					t.Errorf("by_nic %+v", u.ByNIC)
+				}
+			}},
+		{name: "today one nic", path: "/api/today?nic=wlan0", sent: 250_000, recv: 750_000, gran: "hour", series: 24, nics: 1},
+		{name: "today all devices", path: "/api/today?device=all", sent: 1_250_000, recv: 5_750_000, gran: "hour", series: 24, nics: 2},
+		{name: "today by device id", path: "/api/today?device=" + e.st.DeviceID(), sent: 1_250_000, recv: 5_750_000, gran: "hour", series: 24, nics: 2},
+		{name: "this month", path: "/api/month", sent: monthSent, recv: monthRecv, gran: "day",
+			series: time.Date(today.Year, today.Month+1, 0, 0, 0, 0, 0, time.UTC).Day(), nics: -1,
+			check: func(t *testing.T, u Usage) {
+				if time.Now().UTC().Sub(monthStart) >= time.Hour && u.Projection == nil {
+					t.Error("current month without projection")
+				}
+				if u.Projection != nil && u.Projection.TotalBytes < u.TotalBytes {
+					t.Errorf("projection %d below total %d", u.Projection.TotalBytes, u.TotalBytes)
+				}
+			}},
+		{name: "previous month", path: "/api/month?month=" + prevMonth.Format("2006-01"), sent: prevSent, recv: prevRecv, gran: "day",
+			series: monthStart.AddDate(0, 0, -1).Day(), nics: 1,
+			check: func(t *testing.T, u Usage) {
+				if u.Projection != nil {
+					t.Error("past month has a projection")
+				}
+			}},
+		{name: "range", path: "/api/range?start=" + rangeFrom.String() + "&end=" + today.String(), sent: rangeSent, recv: rangeRecv, gran: "day", series: 11, nics: 2},
+		{name: "range one nic", path: "/api/range?nic=eth0&start=" + rangeFrom.String() + "&end=" + today.String(), sent: rangeSent - 250_000, recv: rangeRecv - 750_000, gran: "day", series: 11, nics: 1},
+		{name: "summary", path: "/api/summary", sent: allSent, recv: allRecv, gran: "month", series: -1, nics: 2,
+			check: func(t *testing.T, u Usage) {
+				if len(u.TopDays) != topDays {
+					t.Fatalf("%d top days, want %d", len(u.TopDays), topDays)
+				}
+				if want := today.AddDays(-40).String(); u.TopDays[0].Date != want || u.TopDays[0].TotalBytes != 120_000_000 {
+					t.Errorf("top day %s %d, want %s 120000000", u.TopDays[0].Date, u.TopDays[0].TotalBytes, want)
+				}
+				if u.Period.Start != today.AddDays(-40).Start(time.UTC).Format("2006-01")+"-01" {
+					t.Errorf("summary starts %s", u.Period.Start)
+				}
+			}},
+		{name: "other zone", path: "/api/today?tz=Asia/Kolkata", gran: "hour", series: 24, nics: -1, sent: 1<<63 - 1,
+			check: func(t *testing.T, u Usage) {
+				if u.Period.TimeZone != "Asia/Kolkata" {
+					t.Errorf("tz %q", u.Period.TimeZone)
+				}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := do(t, h, req{path: tc.path})
+			if w.Code != http.StatusOK {
+				t.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+				t.Errorf("content type %q", ct)
+			}
+			u := decode[Usage](t, w)
+			if tc.sent != 1<<63-1 && (u.BytesSent != tc.sent || u.BytesReceived != tc.recv || u.TotalBytes != tc.sent+tc.recv) {
+				t.Errorf("sent/received/total %d/%d/%d, want %d/%d/%d", u.BytesSent, u.BytesReceived, u.TotalBytes, tc.sent, tc.recv, tc.sent+tc.recv)
+			}
+			if u.Granularity != tc.gran {
+				t.Errorf("granularity %q, want %q", u.Granularity, tc.gran)
+			}
+			if tc.series >= 0 && len(u.Series) != tc.series {
+				t.Errorf("%d series points, want %d", len(u.Series), tc.series)
+			}
+			if tc.nics >= 0 && len(u.ByNIC) != tc.nics {
+				t.Errorf("%d NICs, want %d: %+v", len(u.ByNIC), tc.nics, u.ByNIC)
+			}
+			var sum uint64
+			for _, p := range u.Series {
+				sum += p.TotalBytes
+			}
+			if sum != u.TotalBytes {
+				t.Errorf("series adds up to %d, total is %d", sum, u.TotalBytes)
+			}
+			if u.Gaps == nil {
+				t.Error("gaps is null, want a list")
+			}
+			if tc.check != nil {
+				tc.check(t, u)
+			}
+		})
+	}
+}
+
+// TestTodayIncludesUnflushed checks that traffic counted by the monitor but
+// not yet flushed shows in today's totals at once.
+func TestTodayIncludesUnflushed(t *testing.T) {
+	e := newTestEnv(t)
+	h := e.server(Options{}).Handler()
+	e.counters.setTraffic(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		u := decode[Usage](t, do(t, h, req{path: "/api/today"}))
+		if u.UnflushedBytes > 0 {
+			if u.TotalBytes-u.UnflushedBytes != 7_000_000 {
+				t.Fatalf("total %d - unflushed %d != seeded 7000000", u.TotalBytes, u.UnflushedBytes)
+			}
+			var nicSum uint64
+			for _, n := range u.ByNIC {
+				nicSum += n.TotalBytes
+			}
+			if nicSum != u.TotalBytes {
+				t.Fatalf("by_nic adds up to %d, total %d", nicSum, u.TotalBytes)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no unflushed traffic appeared in /api/today")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	e := newTestEnv(t)
+	h := e.server(Options{}).Handler()
+	tests := []struct {
+		name, path string
+		code       int
+		mention    string // the parameter the message must name
+	}{
+		{"bad start date", "/api/range?start=2026-13-01&end=2026-12-01", 400, "start"},
+		{"bad end date", "/api/range?start=2026-01-01&end=yesterday", 400, "end"},
+		{"short date", "/api/range?start=2026-1-1&end=2026-01-02", 400, "start"},
+		{"missing start", "/api/range?end=2026-01-02", 400, "start"},
+		{"missing end", "/api/range?start=2026-01-02", 400, "end"},
+		{"end before start", "/api/range?start=2026-02-01&end=2026-01-01", 400, "before start"},
+		{"range over 20 years", "/api/range?start=2000-01-01&end=2025-01-01", 400, "20 years"},
+		{"unknown format", "/api/export?format=xml", 400, "format"},
+		{"export end before start", "/api/export?start=2026-02-01&end=2026-01-01", 400, "end"},
+		{"export bad date", "/api/export?start=01/02/2026", 400, "start"},
+		{"unknown nic", "/api/today?nic=nope0", 400, "nic"},
+		{"unknown nic in range", "/api/range?start=2026-01-01&end=2026-01-02&nic=nope0", 400, "nic"},
+		{"unknown nic in export", "/api/export?nic=nope0", 400, "nic"},
+		{"unknown nic in summary", "/api/summary?nic=nope0", 400, "nic"},
+		{"unknown device", "/api/month?device=some-laptop", 400, "device"},
+		{"bad month", "/api/month?month=2026-1", 400, "month"},
+		{"bad month value", "/api/month?month=2026-13", 400, "month"},
+		{"bad tz", "/api/today?tz=Mars/Olympus", 400, "tz"},
+		{"tz Local", "/api/today?tz=Local", 400, "tz"},
+		{"repeated parameter", "/api/today?nic=eth0&nic=wlan0", 400, "nic"},
+		{"unknown api path", "/api/nope", 404, "/api/nope"},
+		{"unknown nested api path", "/api/today/extra", 404, "no such"},
+		{"wrong method", "DELETE /api/today", 405, "DELETE"},
+		{"get on pause", "GET /api/pause", 405, "POST"},
+		{"post on settings", "POST /api/settings", 405, "PUT"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			method, path := "GET", tc.path
+			if m, p, ok := strings.Cut(tc.path, " "); ok {
+				method, path = m, p
+			}
+			r := req{method: method, path: path}
+			if method != "GET" {
+				r.hdr = unsafeHeaders(e.token)
+				r.body = "{}"
+			}
+			w := do(t, h, r)
+			if w.Code != tc.code {
+				t.Fatalf("status %d, want %d: %s", w.Code, tc.code, w.Body)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+				t.Errorf("content type %q, want JSON", ct)
+			}
+			body := decode[apiError](t, w)
+			if !strings.Contains(body.Error, tc.mention) {
+				t.Errorf("error %q does not mention %q", body.Error, tc.mention)
+			}
+			for _, leak := range []string{"SELECT", "sql", "goroutine", ".go:"} {
+				if strings.Contains(body.Error, leak) {
+					t.Errorf("error %q leaks %q", body.Error, leak)
+				}
+			}
+			if tc.code == 405 && w.Header().Get("Allow") == "" {
+				t.Error("405 without an Allow header")
+			}
+		})
+	}
+}
+
+func TestExport(t *testing.T) {
+	e := newTestEnv(t)
+	h := e.server(Options{}).Handler()
+	today := testToday()
+	from := today.AddDays(-5)
+	path := "/api/export?start=" + from.String() + "&end=" + today.String()
+	t.Run("csv", func(t *testing.T) {
+		w := do(t, h, req{path: path + "&format=csv"})
+		if w.Code != 200 {
+			t.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+		if cd, want := w.Header().Get("Content-Disposition"), `attachment; filename="packetbuddy-`+from.String()+`-to-`+today.String()+`.csv"`; cd != want {
+			t.Errorf("Content-Disposition %q, want %q", cd, want)
+		}
+		rows, err := csv.NewReader(w.Body).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(rows[0], ",") != strings.Join(store.ExportColumns, ",") {
+			t.Errorf("header %v, want %v", rows[0], store.ExportColumns)
+		}
+		// Five days of one eth0 row each, plus today's two rows.
+		if len(rows)-1 != 7 {
+			t.Errorf("%d rows, want 7: %v", len(rows)-1, rows)
+		}
+	})
+	t.Run("json", func(t *testing.T) {
+		w := do(t, h, req{path: path + "&format=json&nic=wlan0"})
+		if w.Code != 200 {
+			t.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+		if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+			t.Errorf("content type %q", ct)
+		}
+		var rows []map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &rows); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 || rows[0]["nic"] != "wlan0" || rows[0]["bytes_sent"] != float64(250_000) {
+			t.Errorf("rows %v", rows)
+		}
+		for _, c := range store.ExportColumns {
+			if _, ok := rows[0][c]; !ok {
+				t.Errorf("column %s missing", c)
+			}
+		}
+	})
+}
+
+func TestHealth(t *testing.T) {
+	e := newTestEnv(t)
+	for _, tc := range []struct {
+		name string
+		sync SyncStatus
+		want SyncState
+	}{
+		{"sync off", nil, SyncState{State: SyncOff}},
+		{"sync failing", fixedSync{SyncState{State: SyncFailing, LastError: "connection refused", NextRetry: time.Date(2026, 1, 1, 0, 2, 0, 0, time.UTC)}},
+			SyncState{State: SyncFailing, LastError: "connection refused", NextRetry: time.Date(2026, 1, 1, 0, 2, 0, 0, time.UTC)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := e.server(Options{Sync: tc.sync}).Handler()
+			w := do(t, h, req{path: "/api/health"})
+			if w.Code != 200 {
+				t.Fatalf("status %d", w.Code)
+			}
+			got := decode[Health](t, w)
+			if got.Status != "ok" || got.Version != "test" || got.DeviceID != e.st.DeviceID() || got.Paused || got.DatabaseBytes <= 0 {
+				t.Errorf("health %+v", got)
+			}
+			if !got.Sync.NextRetry.Equal(tc.want.NextRetry) || got.Sync.State != tc.want.State || got.Sync.LastError != tc.want.LastError {
+				t.Errorf("sync %+v, want %+v", got.Sync, tc.want)
+			}
+			if !strings.Contains(w.Body.String(), `"paused":false`) {
+				t.Errorf("body lacks \"paused\":false: %s", w.Body)
+			}
+		})
+	}
+}
+
+type fixedSync struct{ s SyncState }
+
+func (f fixedSync) SyncState() SyncState { return f.s }
+
+func TestLive(t *testing.T) {
+	e := newTestEnv(t)
+	e.counters.setTraffic(true)
+	h := e.server(Options{}).Handler()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w := do(t, h, req{path: "/api/live"})
+		if w.Code != 200 {
+			t.Fatalf("status %d", w.Code)
+		}
+		v := decode[LiveView](t, w)
+		if len(v.Points) >= 3 && v.Up > 0 && len(v.NICs) == 1 && v.NICs[0].Name == "eth0" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("live never showed traffic: %+v", v)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestPauseResume(t *testing.T) {
+	e := newTestEnv(t)
+	h := e.server(Options{}).Handler()
+	for _, tc := range []struct {
+		path string
+		body string
+		want bool
+	}{
+		{"/api/pause", "", true},
+		{"/api/pause", "{}", true},
+		{"/api/resume", "{}", false},
+	} {
+		w := do(t, h, req{method: "POST", path: tc.path, body: tc.body, hdr: unsafeHeaders(e.token)})
+		if w.Code != 200 {
+			t.Fatalf("%s: status %d: %s", tc.path, w.Code, w.Body)
+		}
+		if got := decode[map[string]bool](t, w)["paused"]; got != tc.want {
+			t.Errorf("%s: paused %v, want %v", tc.path, got, tc.want)
+		}
+		if e.mon.Paused() != tc.want {
+			t.Errorf("%s: monitor paused %v", tc.path, e.mon.Paused())
+		}
+		if got := decode[Health](t, do(t, h, req{path: "/api/health"})).Paused; got != tc.want {
+			t.Errorf("%s: health paused %v", tc.path, got)
+		}
+	}
+	saved, err := e.st.Paused(context.Background())
+	if err != nil || saved {
+		t.Errorf("saved pause state %v, %v; want false", saved, err)
+	}
+}
+
+func TestSettingsAPI(t *testing.T) {
+	e := newTestEnv(t)
+	h := e.server(Options{}).Handler()
+	if err := os.WriteFile(e.cfgPath, []byte(config.Render(config.Default())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := decode[Prefs](t, do(t, h, req{path: "/api/settings"}))
+	if got != (Prefs{Currency: "₹", CurrencyCode: "INR", RateSentPerGB: 7.5, RateReceivedPerGB: 7.5, Units: "decimal"}) {
+		t.Fatalf("defaults %+v", got)
+	}
+	w := do(t, h, req{method: "PUT", path: "/api/settings", body: `{"rate_sent_per_gb": 8, "currency": "$", "currency_code": "USD", "units": "iec"}`, hdr: unsafeHeaders(e.token)})
+	if w.Code != 200 {
+		t.Fatalf("put: %d %s", w.Code, w.Body)
+	}
+	want := Prefs{Currency: "$", CurrencyCode: "USD", RateSentPerGB: 8, RateReceivedPerGB: 7.5, Units: "iec"}
+	if got := decode[Prefs](t, w); got != want {
+		t.Errorf("put returned %+v, want %+v", got, want)
+	}
+	data, _ := os.ReadFile(e.cfgPath)
+	for _, s := range []string{"rate_sent_per_gb = 8", `units = "iec"`, "# Cost = bytes / 10^9 x rate, per direction."} {
+		if !bytes.Contains(data, []byte(s)) {
+			t.Errorf("config file lacks %q:\n%s", s, data)
+		}
+	}
+	// Usage is priced and formatted with the new settings at once.
+	u := decode[Usage](t, do(t, h, req{path: "/api/today"}))
+	if u.Cost.Currency != "$" || u.HumanReadable.Total != "6.68 MiB" {
+		t.Errorf("today after settings change: %+v %+v", u.Cost, u.HumanReadable)
+	}
+	// An edit of the file by anything else shows without a restart.
+	time.Sleep(10 * time.Millisecond)
+	edited := bytes.Replace(data, []byte("rate_received_per_gb = 7.5"), []byte("rate_received_per_gb = 3"), 1)
+	if err := os.WriteFile(e.cfgPath, edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := decode[Prefs](t, do(t, h, req{path: "/api/settings"})); got.RateReceivedPerGB != 3 {
+		t.Errorf("after external edit: %+v", got)
+	}
+
+	for _, tc := range []struct{ name, body, mention string }{
+		{"negative rate", `{"rate_sent_per_gb": -1}`, "rate_sent_per_gb"},
+		{"huge rate", `{"rate_received_per_gb": 1e12}`, "rate_received_per_gb"},
+		{"bad units", `{"units": "furlongs"}`, "units"},
+		{"long currency", `{"currency": "` + strings.Repeat("x", 17) + `"}`, "currency"},
+		{"unknown field", `{"colour": "red"}`, "colour"},
+		{"wrong type", `{"rate_sent_per_gb": "eight"}`, "rate_sent_per_gb"},
+		{"not JSON", `rate=8`, "bad JSON"},
+		{"two values", `{} {}`, "more than one"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := do(t, h, req{method: "PUT", path: "/api/settings", body: tc.body, hdr: unsafeHeaders(e.token)})
+			if w.Code != 400 {
+				t.Fatalf("status %d, want 400: %s", w.Code, w.Body)
+			}
+			if msg := decode[apiError](t, w).Error; !strings.Contains(msg, tc.mention) {
+				t.Errorf("error %q does not mention %q", msg, tc.mention)
+			}
+		})
+	}
+	if got := decode[Prefs](t, do(t, h, req{path: "/api/settings"})); got.RateSentPerGB != 8 {
+		t.Errorf("a rejected change altered the settings: %+v", got)
+	}
+}
+
+func TestNICs(t *testing.T) {
+	e := newTestEnv(t)
+	w := do(t, e.server(Options{}).Handler(), req{path: "/api/nics"})
+	if got := decode[map[string][]string](t, w)["nics"]; strings.Join(got, ",") != "eth0,wlan0" {
+		t.Errorf("nics %v", got)
+	}
+}
+
+// discard drains and closes a response body.
+func discard(r *http.Response) {
+	io.Copy(io.Discard, r.Body)
+	r.Body.Close()
+}
+
+// TestCacheFollowsFlushes checks that cached database reads never hide or
+// double-count traffic when the monitor flushes.
+func TestCacheFollowsFlushes(t *testing.T) {
+	e := newTestEnv(t)
+	h := e.server(Options{}).Handler()
+	first := decode[Usage](t, do(t, h, req{path: "/api/today"}))
+	if first.TotalBytes != 7_000_000 {
+		t.Fatalf("today %d", first.TotalBytes)
+	}
+	e.counters.setTraffic(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for decode[Usage](t, do(t, h, req{path: "/api/today"})).UnflushedBytes == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no live traffic")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.counters.setTraffic(false)
+	time.Sleep(250 * time.Millisecond) // let the last traffic be sampled
+	before := decode[Usage](t, do(t, h, req{path: "/api/today"}))
+	if err := e.mon.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * snapshotMaxAge)
+	after := decode[Usage](t, do(t, h, req{path: "/api/today"}))
+	if after.UnflushedBytes != 0 {
+		t.Errorf("unflushed %d after a flush with no traffic", after.UnflushedBytes)
+	}
+	if after.TotalBytes != before.TotalBytes {
+		t.Errorf("total %d after flush, %d before: the cache hid or doubled traffic", after.TotalBytes, before.TotalBytes)
+	}
+	if after.TotalBytes <= 7_000_000 {
+		t.Errorf("flushed traffic missing: %d", after.TotalBytes)
+	}
+}
+
+// TestInvalidate writes usage behind the monitor's back (as sync does):
+// cached answers keep the old total until Invalidate.
+func TestInvalidate(t *testing.T) {
+	e := newTestEnv(t)
+	s := e.server(Options{})
+	h := s.Handler()
+	if got := decode[Usage](t, do(t, h, req{path: "/api/today"})).TotalBytes; got != 7_000_000 {
+		t.Fatalf("today %d", got)
+	}
+	if err := e.st.Flush(context.Background(), storeBatch("eth0", testToday().Start(time.UTC), 1000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if got := decode[Usage](t, do(t, h, req{path: "/api/today"})).TotalBytes; got != 7_000_000 {
+		t.Errorf("before Invalidate: %d, want the cached 7000000", got)
+	}
+	s.Invalidate()
+	if got := decode[Usage](t, do(t, h, req{path: "/api/today"})).TotalBytes; got != 7_001_000 {
+		t.Errorf("after Invalidate: %d, want 7001000", got)
+	}
+}

@@ -1,0 +1,218 @@
+package dashboard
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/packetbuddy/packetbuddy/monitor"
+	"github.com/packetbuddy/packetbuddy/store"
+)
+
+// requireComponent skips the test when a component is missing, unless
+// PACKETBUDDY_TEST_REQUIRE is "all" or names it: then it fails.
+func requireComponent(t testing.TB, name, reason string) {
+	t.Helper()
+	req := os.Getenv("PACKETBUDDY_TEST_REQUIRE")
+	if req == "all" || slices.Contains(strings.Split(req, ","), name) {
+		t.Fatalf("%s required (PACKETBUDDY_TEST_REQUIRE=%s) but unavailable: %s", name, req, reason)
+	}
+	t.Skipf("%s unavailable: %s", name, reason)
+}
+
+// testOutputDir is where screenshots and logs go.
+func testOutputDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("PACKETBUDDY_TEST_OUTPUT")
+	if dir == "" {
+		_, file, _, _ := runtime.Caller(0)
+		dir = filepath.Join(filepath.Dir(file), "..", "test-output", "dashboard")
+	} else {
+		dir = filepath.Join(dir, "dashboard")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// fakeCounters is the OS boundary of the monitor: kernel counters that
+// grow by a fixed amount per read while traffic is on.
+type fakeCounters struct {
+	mu         sync.Mutex
+	on         bool
+	sent, recv uint64
+	stepSent   uint64
+	stepRecv   uint64
+}
+
+func (f *fakeCounters) read(ctx context.Context) ([]monitor.Counter, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.on {
+		f.sent += f.stepSent
+		f.recv += f.stepRecv
+	}
+	return []monitor.Counter{{Name: "eth0", Sent: f.sent, Recv: f.recv}}, nil
+}
+
+func (f *fakeCounters) setTraffic(on bool) {
+	f.mu.Lock()
+	f.on = on
+	f.mu.Unlock()
+}
+
+// seed is the known usage of the test database, in UTC.
+type seed struct {
+	nic   string
+	at    time.Time
+	sent  uint64
+	recv  uint64
+	label string
+}
+
+// testToday is the UTC date the seeded "today" rows are in.
+func testToday() store.Date { return store.DateOf(time.Now().UTC()) }
+
+// seedRows returns the usage every test database holds: two NICs today,
+// and one row per day on eth0 for the 40 days before.
+func seedRows() []seed {
+	d := testToday().Start(time.UTC)
+	rows := []seed{
+		{nic: "eth0", at: d, sent: 1_000_000, recv: 5_000_000},
+		{nic: "wlan0", at: d.Add(time.Hour), sent: 250_000, recv: 750_000},
+	}
+	for i := 1; i <= 40; i++ {
+		rows = append(rows, seed{nic: "eth0", at: d.AddDate(0, 0, -i).Add(12 * time.Hour), sent: uint64(i) * 1_000_000, recv: 2 * uint64(i) * 1_000_000})
+	}
+	return rows
+}
+
+// sumSeed adds up the seeded usage in [from, to).
+func sumSeed(from, to time.Time, nic string) (sent, recv uint64) {
+	for _, r := range seedRows() {
+		if !r.at.Before(from) && r.at.Before(to) && (nic == "" || nic == r.nic) {
+			sent += r.sent
+			recv += r.recv
+		}
+	}
+	return sent, recv
+}
+
+// testEnv is a real store and a real monitor fed by fake counters.
+type testEnv struct {
+	dir      string
+	cfgPath  string
+	st       *store.Store
+	mon      *monitor.Monitor
+	counters *fakeCounters
+	token    string
+	ctx      context.Context
+}
+
+func newTestEnv(t testing.TB) *testEnv { return newTestEnvSeeded(t, true) }
+
+// newTestEnvSeeded is newTestEnv with or without the seeded usage.
+func newTestEnvSeeded(t testing.TB, seeded bool) *testEnv {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := t.TempDir()
+	st, err := store.Open(ctx, dir, store.Options{Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b store.Batch
+	b.At = time.Now()
+	rows := seedRows()
+	if !seeded {
+		rows = nil
+	}
+	for _, r := range rows {
+		b.Deltas = append(b.Deltas, store.Delta{NIC: r.nic, Start: r.at.Unix(), Sent: r.sent, Recv: r.recv})
+	}
+	if err := st.Flush(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	fc := &fakeCounters{stepSent: 1500, stepRecv: 12000}
+	mon := monitor.New(st, monitor.Options{
+		PollInterval:  100 * time.Millisecond,
+		FlushInterval: time.Hour,
+		Read:          fc.read,
+		Boot:          func(context.Context) (store.Boot, error) { return store.Boot{ID: "test-boot"}, nil },
+	})
+	if err := mon.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mon.Loop(ctx) }()
+	tok, err := LoadOrCreateToken(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &testEnv{dir: dir, cfgPath: filepath.Join(dir, "config.toml"), st: st, mon: mon, counters: fc, token: tok, ctx: ctx}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("monitor: %v", err)
+		}
+		st.Close()
+	})
+	return e
+}
+
+func (e *testEnv) server(opts Options) *Server {
+	if opts.Token == "" {
+		opts.Token = e.token
+	}
+	if opts.Settings == nil {
+		opts.Settings = NewFileSettings(e.cfgPath)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	opts.Version = "test"
+	return New(e.st, e.mon, opts)
+}
+
+// serve runs s on a loopback port until the test ends; it returns the base
+// URL, http://127.0.0.1:PORT.
+func serve(t testing.TB, s *Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+func mustListen(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+func exportColumns() []string { return store.ExportColumns }
+
+func storeBatch(nic string, at time.Time, sent, recv uint64) store.Batch {
+	return store.Batch{At: time.Now(), Deltas: []store.Delta{{NIC: nic, Start: at.Unix(), Sent: sent, Recv: recv}}}
+}

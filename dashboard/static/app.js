@@ -1,0 +1,467 @@
+// PacketBuddy dashboard. Plain browser JavaScript, no build step. Every
+// value from the API reaches the page through textContent, never HTML.
+"use strict";
+
+(function () {
+  const token = document.querySelector('meta[name="pb-token"]').content;
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    prefs: { units: "decimal", currency: "", currency_code: "" },
+    health: null,
+    paused: false,
+    live: [], // {t: Date, up, down}
+    charts: {},
+    sseEvents: 0,
+    view: "overview",
+  };
+  // Exposed for the browser tests and for curious users.
+  window.packetbuddy = state;
+
+  // ---- formatting (matches store.Units.FormatBytes) ----
+  function formatBytes(n) {
+    const iec = state.prefs.units === "iec";
+    const base = iec ? 1024 : 1000;
+    const labels = iec ? ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"] : ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    if (n < base) return Math.round(n) + " B";
+    let v = n, i = 0;
+    while (v >= base && i < labels.length - 1) { v /= base; i++; }
+    if (Math.round(v * 100) / 100 >= base && i < labels.length - 1) { v /= base; i++; }
+    return v.toFixed(2) + " " + labels[i];
+  }
+  function formatShort(n) {
+    const iec = state.prefs.units === "iec";
+    const base = iec ? 1024 : 1000;
+    const labels = iec ? ["B", "KiB", "MiB", "GiB", "TiB", "PiB"] : ["B", "kB", "MB", "GB", "TB", "PB"];
+    let v = n, i = 0;
+    while (v >= base && i < labels.length - 1) { v /= base; i++; }
+    return (i === 0 ? Math.round(v) : v.toFixed(v >= 100 ? 0 : 1)) + " " + labels[i];
+  }
+  const formatRate = (n) => formatBytes(Math.max(0, n)) + "/s";
+  const pad = (n) => String(n).padStart(2, "0");
+  const isoDate = (d) => d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
+  const hhmm = (d) => pad(d.getHours()) + ":" + pad(d.getMinutes());
+  const hhmmss = (d) => hhmm(d) + ":" + pad(d.getSeconds());
+
+  function setText(id, text) { const el = $(id); if (el) el.textContent = text; }
+
+  // ---- API ----
+  async function api(path, init) {
+    const res = await fetch(path, Object.assign({ headers: { Accept: "application/json" } }, init));
+    let body = null;
+    try { body = await res.json(); } catch (e) { body = null; }
+    if (!res.ok) throw new Error((body && body.error) || ("HTTP " + res.status));
+    return body;
+  }
+  function send(method, path, body) {
+    return api(path, {
+      method,
+      headers: { "Content-Type": "application/json", "X-PacketBuddy-Token": token, Accept: "application/json" },
+      body: JSON.stringify(body || {}),
+    });
+  }
+  function showError(err) {
+    const b = $("error-banner");
+    if (!err) { b.hidden = true; return; }
+    b.textContent = String(err.message || err);
+    b.hidden = false;
+  }
+
+  // ---- theme ----
+  function css(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); }
+  function applyChartTheme() {
+    if (!window.Chart) return;
+    const muted = css("--muted"), line = css("--line");
+    Chart.defaults.color = muted;
+    Chart.defaults.borderColor = line;
+    Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    for (const c of Object.values(state.charts)) {
+      for (const ds of c.data.datasets) {
+        const col = css(ds.pbColor);
+        ds.borderColor = col;
+        ds.backgroundColor = ds.pbFill ? col + "33" : col;
+      }
+      // Resolved options are cached per chart: set the colours on each.
+      for (const sc of Object.values(c.options.scales)) {
+        sc.grid = Object.assign(sc.grid || {}, { color: line });
+        sc.border = Object.assign(sc.border || {}, { color: line });
+        sc.ticks = Object.assign(sc.ticks || {}, { color: muted });
+      }
+      c.options.plugins.legend.labels.color = muted;
+      c.update("none");
+    }
+  }
+
+  function makeBarChart(id, stacked) {
+    const up = css("--up"), down = css("--down");
+    return new Chart($(id), {
+      type: "bar",
+      data: { labels: [], datasets: [
+        { label: "Sent", data: [], backgroundColor: up, borderColor: up, pbColor: "--up", stack: stacked ? "s" : undefined, borderRadius: 3 },
+        { label: "Received", data: [], backgroundColor: down, borderColor: down, pbColor: "--down", stack: stacked ? "s" : undefined, borderRadius: 3 },
+      ] },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        interaction: { mode: "index", intersect: false },
+        scales: {
+          x: { stacked: stacked, grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true } },
+          y: { stacked: stacked, beginAtZero: true, suggestedMax: 1000, ticks: { callback: (v) => formatShort(v), maxTicksLimit: 6 } },
+        },
+        plugins: {
+          legend: { position: "bottom", labels: { boxWidth: 12 } },
+          tooltip: { callbacks: { label: (c) => c.dataset.label + ": " + formatBytes(c.parsed.y) } },
+        },
+      },
+    });
+  }
+
+  function makeLiveChart() {
+    const up = css("--up"), down = css("--down");
+    return new Chart($("live-chart"), {
+      type: "line",
+      data: { datasets: [
+        { label: "Upload", data: [], borderColor: up, backgroundColor: up + "33", pbColor: "--up", pbFill: true, fill: true, tension: 0.35, pointRadius: 0, borderWidth: 2 },
+        { label: "Download", data: [], borderColor: down, backgroundColor: down + "33", pbColor: "--down", pbFill: true, fill: true, tension: 0.35, pointRadius: 0, borderWidth: 2 },
+      ] },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false, parsing: false, normalized: true,
+        interaction: { mode: "nearest", axis: "x", intersect: false },
+        scales: {
+          x: { type: "linear", grid: { display: false }, ticks: { stepSize: 60000, maxTicksLimit: 6, maxRotation: 0, callback: (v) => hhmm(new Date(v)) } },
+          // An idle line sits at the bottom of a 0-1 kB/s axis.
+          y: { beginAtZero: true, suggestedMax: 1000, ticks: { callback: (v) => formatShort(v) + "/s", maxTicksLimit: 5 } },
+        },
+        plugins: {
+          legend: { position: "bottom", labels: { boxWidth: 12 } },
+          tooltip: { callbacks: { title: (items) => items.length ? hhmmss(new Date(items[0].parsed.x)) : "", label: (c) => c.dataset.label + ": " + formatRate(c.parsed.y) } },
+        },
+      },
+    });
+  }
+
+  // ---- live ----
+  const maxLivePoints = 300;
+  function pushLive(t, up, down) {
+    const last = state.live[state.live.length - 1];
+    if (last && last.t >= t) return;
+    state.live.push({ t, up, down });
+    while (state.live.length > maxLivePoints) state.live.shift();
+  }
+  function renderLive() {
+    const c = state.charts.live;
+    if (!c) return;
+    // A rolling five-minute window ending at the newest point.
+    const end = state.live.length ? Math.max(state.live[state.live.length - 1].t, Date.now() - 2000) : Date.now();
+    const cut = end - maxLivePoints * 1000;
+    const pts = state.live.filter((p) => p.t >= cut);
+    c.data.datasets[0].data = pts.map((p) => ({ x: p.t, y: p.up }));
+    c.data.datasets[1].data = pts.map((p) => ({ x: p.t, y: p.down }));
+    c.options.scales.x.min = cut;
+    c.options.scales.x.max = end;
+    c.update("none");
+    $("live-chart").dataset.points = String(pts.length);
+    const empty = $("live-empty");
+    if (pts.length < 2) {
+      empty.textContent = state.paused ? "Counting is paused." : "Waiting for the first readings…";
+      empty.hidden = false;
+    } else {
+      empty.hidden = true;
+    }
+  }
+  function setPaused(p) {
+    state.paused = p;
+    $("live-card").classList.toggle("paused", p);
+    $("paused-note").hidden = !p;
+    const pill = $("status-pill");
+    pill.textContent = p ? "Paused" : "Counting";
+    pill.className = "pill " + (p ? "paused" : "ok");
+    for (const id of ["pause-btn", "pause-btn-2"]) {
+      const b = $(id);
+      b.textContent = p ? (id === "pause-btn" ? "Resume" : "Resume counting") : (id === "pause-btn" ? "Pause" : "Pause counting");
+      b.setAttribute("aria-pressed", String(p));
+      b.classList.toggle("warn", p);
+    }
+  }
+  async function togglePause() {
+    try {
+      const r = await send("POST", p(state.paused ? "api/resume" : "api/pause"));
+      setPaused(r.paused);
+      showError(null);
+    } catch (e) { showError(e); }
+  }
+  function showSpeed(up, down) {
+    setText("speed-up", formatRate(up));
+    setText("speed-down", formatRate(down));
+  }
+  function showToday(u) {
+    setText("today-total", u.human_readable.total);
+    setText("today-sent", u.human_readable.sent);
+    setText("today-received", u.human_readable.received);
+    setText("today-cost", u.cost.total.cost_formatted);
+  }
+
+  let source = null;
+  function connectStream() {
+    if (source) source.close();
+    source = new EventSource(p("api/stream"));
+    source.addEventListener("live", (e) => {
+      let ev;
+      try { ev = JSON.parse(e.data); } catch (err) { return; }
+      state.sseEvents++;
+      const t = new Date(ev.at).getTime();
+      pushLive(t, ev.paused ? 0 : ev.up, ev.paused ? 0 : ev.down);
+      if (ev.paused !== state.paused) setPaused(ev.paused);
+      showSpeed(ev.paused ? 0 : ev.up, ev.paused ? 0 : ev.down);
+      if (ev.today) showToday(ev.today);
+      renderLive();
+    });
+    source.onerror = () => {
+      const pill = $("status-pill");
+      pill.textContent = "Reconnecting…";
+      pill.className = "pill bad";
+    };
+    source.onopen = () => setPaused(state.paused);
+  }
+
+  // Relative URLs, so that the page works behind any loopback name.
+  function p(path) { return path; }
+
+  // ---- overview ----
+  function counting() {
+    const h = state.health;
+    if (!h) return "";
+    const since = new Date(h.counting_since);
+    return isoDate(since) === isoDate(new Date()) ? hhmm(since) : since.toLocaleString();
+  }
+  function fillBars(chart, series, labelFn) {
+    chart.data.labels = series.map(labelFn);
+    chart.data.datasets[0].data = series.map((s) => s.bytes_sent);
+    chart.data.datasets[1].data = series.map((s) => s.bytes_received);
+    chart.update();
+    chart.canvas.dataset.points = String(series.length);
+  }
+  function emptyState(id, usage) {
+    const el = $(id);
+    if (usage.total_bytes > 0) { el.hidden = true; return; }
+    el.textContent = "No data yet — counting since " + counting();
+    el.hidden = false;
+  }
+  async function loadOverview() {
+    const [today, month] = await Promise.all([api(p("api/today")), api(p("api/month"))]);
+    showToday(today);
+    fillBars(state.charts.hourly, today.series, (s) => s.label);
+    emptyState("hourly-empty", today);
+    setText("month-title", "This month · " + new Date(today.series[0] ? today.series[0].start : Date.now()).toLocaleDateString(undefined, { month: "long", year: "numeric" }));
+    setText("month-total", month.human_readable.total);
+    setText("month-cost", month.cost.total.cost_formatted);
+    setText("month-projection", month.projection ? month.projection.human_readable.total : "after the first hour");
+    setText("month-projection-cost", month.projection ? month.projection.cost.total.cost_formatted : "–");
+  }
+  async function loadLive() {
+    const live = await api(p("api/live"));
+    state.live = [];
+    for (const pt of live.points) pushLive(new Date(pt.t).getTime(), pt.up, pt.down);
+    setPaused(live.paused);
+    showSpeed(live.paused ? 0 : live.up, live.paused ? 0 : live.down);
+    renderLive();
+  }
+
+  // ---- history ----
+  function row(tbody, cells, cls) {
+    const tr = document.createElement("tr");
+    if (cls) tr.className = cls;
+    cells.forEach((c, i) => {
+      const td = document.createElement("td");
+      td.textContent = c.text;
+      if (c.num) td.className = "num";
+      if (c.span) td.colSpan = c.span;
+      tr.appendChild(td);
+    });
+    tbody.appendChild(tr);
+  }
+  function fillTable(id, items, cellsFn, emptyText, cols) {
+    const tbody = $(id).querySelector("tbody");
+    tbody.replaceChildren();
+    if (!items.length) { row(tbody, [{ text: emptyText, span: cols }], "none"); return; }
+    for (const it of items) row(tbody, cellsFn(it));
+  }
+  function historyQuery() {
+    const params = new URLSearchParams();
+    const nic = $("hist-nic").value;
+    if (nic) params.set("nic", nic);
+    return params;
+  }
+  async function loadHistory(kind) {
+    const params = historyQuery();
+    let path, title;
+    if (kind === "month") {
+      const m = $("hist-month").value;
+      if (m) params.set("month", m);
+      path = "api/month?" + params;
+    } else {
+      params.set("start", $("range-start").value);
+      params.set("end", $("range-end").value);
+      path = "api/range?" + params;
+    }
+    const r = await api(p(path));
+    title = kind === "month"
+      ? new Date(r.period.start + "T12:00:00").toLocaleDateString(undefined, { month: "long", year: "numeric" })
+      : r.period.start + " to " + r.period.end;
+    setText("history-title", title);
+    $("range-start").value = r.period.start;
+    $("range-end").value = r.period.end;
+    setText("range-total", r.human_readable.total);
+    setText("range-cost", r.cost.total.cost_formatted);
+    fillBars(state.charts.history, r.series, (s) => s.label.slice(5));
+    emptyState("history-empty", r);
+    fillTable("nic-table", r.by_nic, (n) => [{ text: n.nic }, { text: n.human_readable.sent, num: true }, { text: n.human_readable.received, num: true }, { text: n.human_readable.total, num: true }], "No traffic in this period", 4);
+    $("gaps-card").hidden = !r.gaps.length;
+    fillTable("gaps-table", r.gaps, (g) => [{ text: g.nic }, { text: new Date(g.from).toLocaleString() }, { text: new Date(g.to).toLocaleString() }, { text: formatBytes(g.bytes_sent + g.bytes_received), num: true }], "", 4);
+  }
+  async function loadLifetime() {
+    const s = await api(p("api/summary?" + historyQuery()));
+    setText("lifetime-total", s.human_readable.total);
+    setText("lifetime-detail", "Sent " + s.human_readable.sent + " · received " + s.human_readable.received + " · " + s.cost.total.cost_formatted + " since " + s.period.start);
+    fillTable("top-table", s.top_days || [], (d) => [{ text: d.date }, { text: d.human_readable.total, num: true }, { text: d.cost.total.cost_formatted, num: true }], "No data yet", 3);
+  }
+  async function loadNICs() {
+    const r = await api(p("api/nics"));
+    const sel = $("hist-nic");
+    const keep = sel.value;
+    sel.replaceChildren(new Option("All interfaces", ""));
+    for (const n of r.nics) sel.appendChild(new Option(n, n));
+    sel.value = r.nics.includes(keep) ? keep : "";
+  }
+
+  // ---- export ----
+  function updateExportLink() {
+    const params = new URLSearchParams({ format: $("export-format").value });
+    if ($("export-start").value) params.set("start", $("export-start").value);
+    if ($("export-end").value) params.set("end", $("export-end").value);
+    $("export-download").href = "api/export?" + params;
+  }
+
+  // ---- settings ----
+  function fillSettings(s) {
+    $("set-currency").value = s.currency;
+    $("set-code").value = s.currency_code;
+    $("set-rate-sent").value = s.rate_sent_per_gb;
+    $("set-rate-received").value = s.rate_received_per_gb;
+    $("set-units").value = s.units;
+  }
+  async function saveSettings(e) {
+    e.preventDefault();
+    const status = $("settings-status");
+    const num = (id) => Number($(id).value);
+    for (const id of ["set-rate-sent", "set-rate-received"]) {
+      if ($(id).value === "" || !(num(id) >= 0)) {
+        status.textContent = "Rates must be numbers of 0 or more.";
+        status.className = "bad";
+        $(id).focus();
+        return;
+      }
+    }
+    try {
+      const saved = await send("PUT", p("api/settings"), {
+        currency: $("set-currency").value, currency_code: $("set-code").value,
+        rate_sent_per_gb: num("set-rate-sent"), rate_received_per_gb: num("set-rate-received"),
+        units: $("set-units").value,
+      });
+      state.prefs = saved;
+      fillSettings(saved);
+      status.textContent = "Saved.";
+      status.className = "ok";
+      refresh();
+    } catch (err) {
+      status.textContent = String(err.message || err);
+      status.className = "bad";
+    }
+  }
+
+  // ---- tabs ----
+  const views = ["overview", "history", "export", "settings"];
+  function show(view, focus) {
+    state.view = view;
+    for (const v of views) {
+      const tab = $("tab-" + v);
+      const on = v === view;
+      tab.setAttribute("aria-selected", String(on));
+      tab.tabIndex = on ? 0 : -1;
+      $("view-" + v).hidden = !on;
+    }
+    if (focus) $("tab-" + view).focus();
+    if (location.hash !== "#" + view) history.replaceState(null, "", "#" + view);
+    if (view === "history") Promise.all([loadHistory(state.historyKind || "month"), loadLifetime()]).catch(showError);
+  }
+  function setupTabs() {
+    for (const v of views) {
+      const tab = $("tab-" + v);
+      tab.addEventListener("click", () => show(v));
+      tab.addEventListener("keydown", (e) => {
+        const i = views.indexOf(v);
+        let j = -1;
+        if (e.key === "ArrowRight") j = (i + 1) % views.length;
+        if (e.key === "ArrowLeft") j = (i + views.length - 1) % views.length;
+        if (e.key === "Home") j = 0;
+        if (e.key === "End") j = views.length - 1;
+        if (j >= 0) { e.preventDefault(); show(views[j], true); }
+      });
+    }
+  }
+
+  async function refresh() {
+    try {
+      await loadOverview();
+      if (state.view === "history") await Promise.all([loadHistory(state.historyKind || "month"), loadLifetime()]);
+      showError(null);
+    } catch (e) { showError(e); }
+  }
+
+  async function start() {
+    applyChartTheme();
+    state.charts.live = makeLiveChart();
+    state.charts.hourly = makeBarChart("hourly-chart", true);
+    state.charts.history = makeBarChart("history-chart", true);
+    applyChartTheme();
+    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", applyChartTheme);
+    setupTabs();
+    $("pause-btn").addEventListener("click", togglePause);
+    $("pause-btn-2").addEventListener("click", togglePause);
+    $("range-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      state.historyKind = "range";
+      Promise.all([loadHistory("range"), loadLifetime()]).catch(showError);
+    });
+    $("hist-month").addEventListener("change", () => {
+      state.historyKind = "month";
+      loadHistory("month").catch(showError);
+    });
+    $("hist-nic").addEventListener("change", () => Promise.all([loadHistory(state.historyKind || "month"), loadLifetime()]).catch(showError));
+    for (const id of ["export-start", "export-end", "export-format"]) $(id).addEventListener("change", updateExportLink);
+    $("settings-form").addEventListener("submit", saveSettings);
+
+    const now = new Date();
+    $("hist-month").value = now.getFullYear() + "-" + pad(now.getMonth() + 1);
+    $("export-start").value = isoDate(new Date(now.getFullYear(), now.getMonth(), 1));
+    $("export-end").value = isoDate(now);
+    updateExportLink();
+    try {
+      const [health, prefs] = await Promise.all([api(p("api/health")), api(p("api/settings"))]);
+      state.health = health;
+      state.prefs = prefs;
+      fillSettings(prefs);
+      setText("foot-version", "PacketBuddy " + health.version);
+      setText("about-line", "Counting since " + new Date(health.counting_since).toLocaleString() + " · database " + formatBytes(health.database_bytes) + " · sync " + health.sync.state);
+      await Promise.all([loadLive(), loadOverview(), loadNICs()]);
+      showError(null);
+    } catch (e) { showError(e); }
+    connectStream();
+    const hash = location.hash.slice(1);
+    show(views.includes(hash) ? hash : "overview");
+    // Totals come with every stream event; the charts refresh each minute.
+    setInterval(refresh, 60000);
+    document.body.dataset.ready = "true";
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
