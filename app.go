@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/packetbuddy/packetbuddy/cloudsync"
 	"github.com/packetbuddy/packetbuddy/dashboard"
 	"github.com/packetbuddy/packetbuddy/monitor"
 	"github.com/packetbuddy/packetbuddy/store"
@@ -44,6 +45,22 @@ func runApp(e *env) error {
 	}
 	defer st.Close()
 
+	src, srcErr := cloudsync.ResolveURL(e.cfg.Sync, e.configPath, nil)
+	if srcErr != nil {
+		e.log.Error("sync not available", "err", srcErr)
+	}
+	syncer, err := cloudsync.New(ctx, st, cloudsync.Options{
+		Source: src, ConfigError: srcErr,
+		Enabled:    e.cfg.Sync.Enabled,
+		Interval:   e.cfg.Sync.Interval.Duration,
+		Conn:       cloudsync.ConnOptions{AllowInsecure: e.cfg.Sync.AllowInsecure},
+		AppVersion: version,
+		Logger:     e.log.With("component", "sync"),
+	})
+	if err != nil {
+		return fmt.Errorf("start sync: %w", err)
+	}
+
 	mon := monitor.New(st, monitor.Options{
 		PollInterval:  e.cfg.Monitor.PollInterval.Duration,
 		FlushInterval: e.cfg.Monitor.FlushInterval.Duration,
@@ -59,6 +76,7 @@ func runApp(e *env) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return mon.Loop(gctx) })
+	g.Go(func() error { return syncer.Run(gctx) })
 	g.Go(func() error {
 		// A dashboard that cannot listen is reported, but counting goes on.
 		if err := srv.Run(gctx); err != nil {

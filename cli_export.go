@@ -21,6 +21,8 @@ func cmdExport(e *env, args []string) error {
 	fs.StringVar(&out, "o", "", "write to `file` instead of standard output")
 	fs.StringVar(&nic, "nic", "", "only this NIC")
 	fs.StringVar(&tz, "tz", "", "IANA time zone for dates and local times")
+	var dev deviceFlags
+	dev.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,6 +39,9 @@ func cmdExport(e *env, args []string) error {
 	}
 	var o store.ExportOptions
 	o.Format, o.Location, o.Scope.NIC = format, loc, nic
+	if o.Scope.Device, err = dev.scopeDevice(); err != nil {
+		return err
+	}
 	var f, t store.Date
 	if from != "" {
 		if f, err = store.ParseDate(from); err != nil {
@@ -93,7 +98,7 @@ func cmdExport(e *env, args []string) error {
 		err = cerr
 	}
 	if err != nil {
-		if errors.Is(err, store.ErrUnknownNIC) {
+		if errors.Is(err, store.ErrUnknownNIC) || errors.Is(err, store.ErrUnknownDevice) || errors.Is(err, store.ErrAmbiguousDevice) {
 			return usagef("%v", err)
 		}
 		return fmt.Errorf("export: %w", err)

@@ -22,6 +22,7 @@ type usageFlags struct {
 	byNIC   bool
 	tz      string
 	noColor bool
+	devices deviceFlags
 }
 
 func newFlagSet(e *env, name string) *flag.FlagSet {
@@ -37,6 +38,7 @@ func (u *usageFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&u.byNIC, "by-nic", false, "break totals down per NIC")
 	fs.StringVar(&u.tz, "tz", "", "IANA time zone for dates (default: this machine's)")
 	fs.BoolVar(&u.noColor, "no-color", false, "no colours (also NO_COLOR)")
+	u.devices.register(fs)
 }
 
 // parseFlags parses a command's flags; flag errors are usage errors.
@@ -98,7 +100,14 @@ func (e *env) query(u *usageFlags, fn func(ctx context.Context, st *store.Store,
 		return store.Report{}, nil, nil, err
 	}
 	defer st.Close()
-	r, top, err := fn(ctx, st, loc, store.Scope{NIC: u.nic})
+	dev, err := u.devices.scopeDevice()
+	if err != nil {
+		return store.Report{}, nil, nil, err
+	}
+	r, top, err := fn(ctx, st, loc, store.Scope{NIC: u.nic, Device: dev})
+	if errors.Is(err, store.ErrUnknownDevice) || errors.Is(err, store.ErrAmbiguousDevice) {
+		return r, nil, nil, usagef("%v (see \"packetbuddy devices\")", err)
+	}
 	if errors.Is(err, store.ErrUnknownNIC) {
 		names, _ := st.NICs(ctx)
 		return r, nil, nil, usagef("unknown NIC %q (recorded: %s)", u.nic, strings.Join(names, ", "))

@@ -81,6 +81,8 @@ func commands() []command {
 		{"gaps", "traffic recorded while PacketBuddy was not running", cmdGaps, true},
 		{"export", "export usage as CSV or JSON: export --format csv|json [--from] [--to] [-o FILE]", cmdExport, true},
 		{"live", "live speed per NIC until Ctrl-C", cmdLive, true},
+		{"sync", "multi-device sync: sync status [--json] | sync now", cmdSync, true},
+		{"devices", "synced devices: devices [--json] | devices rename ID|NAME NEW-NAME", cmdDevices, true},
 		{"version", "print the version", cmdVersion, false},
 	}
 }

@@ -271,14 +271,21 @@ func (s *Store) LoadSaved(ctx context.Context) (Saved, error) {
 	if err := rows.Err(); err != nil {
 		return out, err
 	}
-	names, err := s.NICs(ctx)
+	// Known means known to this device: other devices' NIC names arrive
+	// with sync and say nothing about this machine's interfaces.
+	known, err := s.r.QueryContext(ctx, `SELECT name FROM nics n WHERE EXISTS (SELECT 1 FROM days d WHERE d.device = 1 AND d.nic = n.id)`)
 	if err != nil {
-		return out, err
+		return out, fmt.Errorf("load known nics: %w", err)
 	}
-	for _, n := range names {
+	defer known.Close()
+	for known.Next() {
+		var n string
+		if err := known.Scan(&n); err != nil {
+			return out, err
+		}
 		out.Known[n] = true
 	}
-	return out, nil
+	return out, known.Err()
 }
 
 // Gaps returns the gap records overlapping [from, to), newest first; a zero

@@ -1,0 +1,313 @@
+package cloudsync
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/packetbuddy/packetbuddy/store"
+)
+
+// require skips the test when a component is missing, unless
+// PACKETBUDDY_TEST_REQUIRE is "all" or names it: then the test fails.
+func require(t testing.TB, component string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	for _, c := range strings.Split(os.Getenv("PACKETBUDDY_TEST_REQUIRE"), ",") {
+		if c = strings.TrimSpace(c); c == "all" || c == component {
+			t.Fatalf("%s required (PACKETBUDDY_TEST_REQUIRE) but not available: %v", component, err)
+		}
+	}
+	t.Skipf("%s not available: %v", component, err)
+}
+
+// adminURL is the test server: PACKETBUDDY_TEST_POSTGRES_URL or the local
+// cluster with trust authentication.
+func adminURL() string {
+	if v := os.Getenv("PACKETBUDDY_TEST_POSTGRES_URL"); v != "" {
+		return v
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+var pgOnce struct {
+	sync.Once
+	err error
+}
+
+func pgAvailable() error {
+	pgOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, adminURL())
+		if err != nil {
+			pgOnce.err = err
+			return
+		}
+		pgOnce.err = c.Ping(ctx)
+		c.Close(ctx)
+	})
+	return pgOnce.err
+}
+
+// newDatabase creates an empty database for one test, dropped at cleanup,
+// and returns its URL.
+func newDatabase(t testing.TB) string {
+	t.Helper()
+	require(t, "postgres", pgAvailable())
+	ctx := context.Background()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "pbtest_" + hex.EncodeToString(b[:])
+	admin, err := pgx.Connect(ctx, adminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		admin, err := pgx.Connect(ctx, adminURL())
+		if err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+			return
+		}
+		defer admin.Close(ctx)
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(adminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// dbConn opens a direct connection to a test database.
+func dbConn(t testing.TB, dbURL string) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cfg, err := pgx.ParseConfig(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["search_path"] = DefaultSchema
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+var testZone = time.FixedZone("IST", 5*3600+1800)
+
+// newStore opens a real store in a temporary directory.
+func newStore(t testing.TB) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), t.TempDir(), store.Options{Location: testZone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// baseTime is a fixed bucket-aligned instant the test data starts at.
+var baseTime = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// fill flushes n buckets per NIC starting at from, with byte counts derived
+// from seed, in flushes of per buckets each; it returns the bytes added.
+func fill(t testing.TB, st *store.Store, nics []string, from time.Time, n, per int, seed uint64) (sent, recv uint64) {
+	t.Helper()
+	ctx := context.Background()
+	for i := 0; i < n; i += per {
+		var b store.Batch
+		b.At = from.Add(time.Duration(i) * 15 * time.Minute)
+		for j := i; j < min(i+per, n); j++ {
+			for k, nic := range nics {
+				d := store.Delta{NIC: nic, Start: from.Unix() + int64(j)*store.BucketSeconds,
+					Sent: seed + uint64(j*7+k), Recv: 3*seed + uint64(j*13+k)}
+				sent += d.Sent
+				recv += d.Recv
+				b.Deltas = append(b.Deltas, d)
+			}
+		}
+		if err := st.Flush(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sent, recv
+}
+
+// bucketKey names one bucket of one device.
+type bucketKey struct {
+	device, nic string
+	start       int64
+}
+
+// localBuckets reads every bucket of a store, all devices, via Export.
+func localBuckets(t testing.TB, st *store.Store) map[bucketKey][2]uint64 {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := st.Export(context.Background(), &buf, store.ExportOptions{Format: store.FormatCSV, Location: time.UTC, Scope: store.Scope{Device: "all"}}); err != nil {
+		t.Fatal(err)
+	}
+	r := csv.NewReader(&buf)
+	head, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := func(name string) int {
+		i := slices.Index(head, name)
+		if i < 0 {
+			t.Fatalf("export has no column %s: %v", name, head)
+		}
+		return i
+	}
+	cStart, cDev, cNIC, cSent, cRecv := col("bucket_start_utc"), col("device"), col("nic"), col("bytes_sent"), col("bytes_received")
+	out := map[bucketKey][2]uint64{}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := time.Parse(time.RFC3339, rec[cStart])
+		if err != nil {
+			t.Fatalf("bucket start %q: %v", rec[cStart], err)
+		}
+		s, _ := strconv.ParseUint(rec[cSent], 10, 64)
+		v, _ := strconv.ParseUint(rec[cRecv], 10, 64)
+		k := bucketKey{rec[cDev], rec[cNIC], ts.Unix()}
+		if _, dup := out[k]; dup {
+			t.Fatalf("duplicate local bucket %v", k)
+		}
+		out[k] = [2]uint64{s, v}
+	}
+	return out
+}
+
+// remoteBuckets reads every bucket on the server.
+func remoteBuckets(t testing.TB, c *pgx.Conn) map[bucketKey][2]uint64 {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := c.Query(ctx, `SELECT d.uuid::text, b.nic, b.bucket_start, b.sent, b.recv FROM buckets b JOIN devices d ON d.id = b.device_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[bucketKey][2]uint64{}
+	for rows.Next() {
+		var k bucketKey
+		var s, r int64
+		if err := rows.Scan(&k.device, &k.nic, &k.start, &s, &r); err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := out[k]; dup {
+			t.Fatalf("duplicate remote bucket %v", k)
+		}
+		out[k] = [2]uint64{uint64(s), uint64(r)}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// onlyDevice keeps the buckets of one device.
+func onlyDevice(m map[bucketKey][2]uint64, device string) map[bucketKey][2]uint64 {
+	out := map[bucketKey][2]uint64{}
+	for k, v := range m {
+		if k.device == device {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// sameBuckets fails the test with a short diff when a and b differ.
+func sameBuckets(t testing.TB, what string, got, want map[bucketKey][2]uint64) {
+	t.Helper()
+	var diffs []string
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			diffs = append(diffs, fmt.Sprintf("%v: got %v (present %v), want %v", k, g, ok, v))
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%v: unexpected %v", k, v))
+		}
+	}
+	if len(diffs) > 0 {
+		slices.Sort(diffs)
+		t.Fatalf("%s: %d buckets differ (got %d, want %d), first: %s", what, len(diffs), len(got), len(want), strings.Join(diffs[:min(5, len(diffs))], "; "))
+	}
+}
+
+// lifetime returns a scope's lifetime totals from the per-day rollup and,
+// in another zone, from the buckets; they must agree.
+func lifetime(t testing.TB, st *store.Store, device string) (sent, recv uint64) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := st.Lifetime(ctx, nil, store.Scope{Device: device})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := st.Lifetime(ctx, time.UTC, store.Scope{Device: device})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Sent != r2.Sent || r.Recv != r2.Recv {
+		t.Fatalf("device %q: day rollup says %d/%d, buckets say %d/%d", device, r.Sent, r.Recv, r2.Sent, r2.Recv)
+	}
+	return r.Sent, r.Recv
+}
+
+// newSyncer builds a syncer for st against dbURL with test-friendly limits.
+func newSyncer(t testing.TB, st *store.Store, dbURL string, mod func(*Options)) *Syncer {
+	t.Helper()
+	o := Options{
+		Source:     Source{URL: dbURL, Origin: "test"},
+		Enabled:    true,
+		Interval:   time.Hour,
+		StartDelay: time.Millisecond,
+		Conn:       ConnOptions{StatementTimeout: 5 * time.Second, ConnectTimeout: 3 * time.Second},
+		AppVersion: "test",
+		Logger:     slog.New(slog.DiscardHandler),
+	}
+	if mod != nil {
+		mod(&o)
+	}
+	s, err := New(context.Background(), st, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
