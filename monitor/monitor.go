@@ -29,9 +29,14 @@ type Options struct {
 	Read func(ctx context.Context) ([]Counter, error)
 	// Boot identifies the current boot; default BootIdentity.
 	Boot func(ctx context.Context) (store.Boot, error)
-	// Now is the clock; its readings must carry a monotonic part for
-	// elapsed times to survive wall-clock jumps. Default time.Now.
-	Now    func() time.Time
+	// Now is the wall clock: it places traffic in buckets. Default time.Now.
+	Now func() time.Time
+	// Mono is the monotonic clock: the time elapsed since a fixed instant,
+	// unaffected by wall-clock changes. The monitor compares it with Now
+	// to tell a stall or suspend (the wall clock moved far, the monotonic
+	// one did not) from normal sampling. Default: the monotonic reading of
+	// Now (Now().Sub of a first reading), which time.Now carries.
+	Mono   func() time.Duration
 	Logger *slog.Logger
 }
 
@@ -55,19 +60,26 @@ type Monitor struct {
 	// flushMu serialises flushes, so that a batch is taken and committed
 	// before the next one is taken.
 	flushMu sync.Mutex
+	// sampleMu serialises reading the counters with using the reading
+	// (Sample, Pause, Resume), so that an older reading is never accounted
+	// after a newer baseline.
+	sampleMu sync.Mutex
 
-	mu        sync.Mutex // guards everything below
-	paused    bool
-	boot      store.Boot
-	nics      map[string]*nicState
-	known     map[string]bool
-	pending   map[bucketKey][2]uint64
-	gaps      []store.Gap
-	dirty     bool // counters changed since the last flush
-	lastMono  time.Time
-	lastWall  time.Time
-	total     *ring
-	perNIC    map[string]*ring
+	mu       sync.Mutex // guards everything below
+	paused   bool
+	boot     store.Boot
+	nics     map[string]*nicState
+	known    map[string]bool
+	pending  map[bucketKey][2]uint64
+	gaps     []store.Gap
+	dirty    bool // counters changed since the last flush
+	lastMono time.Duration
+	lastWall time.Time
+	total    *ring
+	perNIC   map[string]*ring
+	// filtered caches Filter.Counted per NIC name: matching dozens of
+	// globs was nine tenths of a sample's cost.
+	filtered  map[string]bool
 	started   time.Time
 	lastFlush time.Time
 	flushErr  error
@@ -100,6 +112,11 @@ func New(st Store, opts Options) *Monitor {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Mono == nil {
+		now := opts.Now
+		base := now()
+		opts.Mono = func() time.Duration { return now().Sub(base) }
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -108,7 +125,22 @@ func New(st Store, opts Options) *Monitor {
 		nics: map[string]*nicState{}, known: map[string]bool{},
 		pending: map[bucketKey][2]uint64{},
 		total:   newRing(opts.RingSize), perNIC: map[string]*ring{},
+		filtered: map[string]bool{},
 	}
+}
+
+// counted is Filter.Counted, cached; m.mu must be held.
+func (m *Monitor) counted(name string) bool {
+	v, ok := m.filtered[name]
+	if !ok {
+		if len(m.filtered) >= 4096 {
+			// Container hosts make a new veth name per container.
+			clear(m.filtered)
+		}
+		v = m.opts.Filter.Counted(name)
+		m.filtered[name] = v
+	}
+	return v
 }
 
 // Run recovers what happened while the app was down, then samples every
@@ -163,23 +195,30 @@ func (m *Monitor) Start(ctx context.Context) error {
 	}
 	boot, err := m.opts.Boot(ctx)
 	if err != nil {
-		m.log.Warn("cannot identify the boot; assuming a new one", "err", err)
+		m.log.Warn("cannot identify the boot; recovering from the counters alone", "err", err)
+		boot = store.Boot{}
 	}
 	live, err := m.opts.Read(ctx)
 	if err != nil {
 		return err
 	}
-	now := m.opts.Now()
+	now, mono := m.opts.Now(), m.opts.Mono()
 
 	m.mu.Lock()
 	m.started, m.paused, m.boot = now, paused, boot
-	m.lastMono, m.lastWall = now, now.Round(0)
-	for n := range saved.Known {
+	m.lastMono, m.lastWall = mono, now.Round(0)
+	// Only NICs this device has counters for were counted here before:
+	// saved.Known also names NICs of imported or other devices' history.
+	for n := range saved.Counters {
 		m.known[n] = true
 	}
-	sameBoot := saved.Valid && boot.SameBoot(saved.Boot)
+	// An unidentified boot (here or in the saved state) is assumed to be
+	// the same boot when the counters did not go down: that can only
+	// undercount, never count twice.
+	bootKnown := boot != (store.Boot{}) && saved.Boot != (store.Boot{})
+	sameBoot := saved.Valid && (!bootKnown || boot.SameBoot(saved.Boot))
 	for _, c := range live {
-		if !m.opts.Filter.Counted(c.Name) {
+		if !m.counted(c.Name) {
 			continue
 		}
 		m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
@@ -221,7 +260,7 @@ func (m *Monitor) Start(ctx context.Context) error {
 	}
 	// NICs known but absent now stay remembered as absent.
 	for n, c := range saved.Counters {
-		if _, ok := m.nics[n]; !ok && m.opts.Filter.Counted(n) {
+		if _, ok := m.nics[n]; !ok && m.counted(n) {
 			m.nics[n] = &nicState{sent: c.Sent, recv: c.Recv, present: false}
 		}
 	}
@@ -232,23 +271,31 @@ func (m *Monitor) Start(ctx context.Context) error {
 
 // Sample reads the counters once and accounts the deltas.
 func (m *Monitor) Sample(ctx context.Context) {
+	m.sampleMu.Lock()
+	defer m.sampleMu.Unlock()
+	m.sample(ctx)
+}
+
+// sample is Sample with sampleMu held.
+func (m *Monitor) sample(ctx context.Context) {
 	live, err := m.opts.Read(ctx)
-	now := m.opts.Now()
+	now, mono := m.opts.Now(), m.opts.Mono()
 	if err != nil {
 		m.log.Debug("sample failed", "err", err)
 		return
 	}
-	m.account(live, now)
+	m.account(live, now, mono)
 }
 
-// account turns one reading into deltas, the pure core of Sample.
-func (m *Monitor) account(live []Counter, now time.Time) {
+// account turns one reading into deltas, the pure core of Sample. now is
+// the wall clock, monoNow the monotonic clock at the reading.
+func (m *Monitor) account(live []Counter, now time.Time, monoNow time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	mono := now.Sub(m.lastMono)          // unaffected by wall-clock jumps
+	mono := monoNow - m.lastMono         // unaffected by wall-clock jumps
 	wall := now.Round(0).Sub(m.lastWall) // unaffected by suspend on Linux
 	elapsed := max(mono, wall)
-	m.lastMono, m.lastWall = now, now.Round(0)
+	m.lastMono, m.lastWall = monoNow, now.Round(0)
 	ceiling := Ceiling(m.opts.MaxRate, elapsed)
 	// A long silence (suspend, a stopped process) is a gap spread over its
 	// interval, not a burst at "now".
@@ -262,7 +309,7 @@ func (m *Monitor) account(live []Counter, now time.Time) {
 		secs = m.opts.PollInterval.Seconds()
 	}
 	for _, c := range live {
-		if !m.opts.Filter.Counted(c.Name) {
+		if !m.counted(c.Name) {
 			continue
 		}
 		seen[c.Name] = true
@@ -393,9 +440,13 @@ func (m *Monitor) flush(ctx context.Context, paused *bool) error {
 // Pause stops counting and remembers that across restarts: the counted
 // traffic, the counters and the pause state are committed together.
 func (m *Monitor) Pause(ctx context.Context) error {
+	m.sampleMu.Lock()
+	// Count up to the moment of the pause, not up to the last tick.
+	m.sample(ctx)
 	m.mu.Lock()
 	m.paused = true
 	m.mu.Unlock()
+	m.sampleMu.Unlock()
 	yes := true
 	return m.flush(ctx, &yes)
 }
@@ -403,22 +454,31 @@ func (m *Monitor) Pause(ctx context.Context) error {
 // Resume starts counting again from fresh counters, so that the paused
 // interval is never counted later.
 func (m *Monitor) Resume(ctx context.Context) error {
+	m.sampleMu.Lock()
+	if !m.Paused() {
+		// Re-baselining a running monitor would drop the traffic since
+		// the last sample.
+		m.sampleMu.Unlock()
+		return nil
+	}
 	live, err := m.opts.Read(ctx)
 	if err != nil {
+		m.sampleMu.Unlock()
 		return err
 	}
-	now := m.opts.Now()
+	now, mono := m.opts.Now(), m.opts.Mono()
 	m.mu.Lock()
 	for _, c := range live {
-		if m.opts.Filter.Counted(c.Name) {
+		if m.counted(c.Name) {
 			m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
 			m.known[c.Name] = true
 		}
 	}
-	m.lastMono, m.lastWall = now, now.Round(0)
+	m.lastMono, m.lastWall = mono, now.Round(0)
 	m.paused = false
 	m.dirty = true
 	m.mu.Unlock()
+	m.sampleMu.Unlock()
 	no := false
 	return m.flush(ctx, &no)
 }
@@ -484,6 +544,19 @@ func (m *Monitor) Unflushed(since time.Time, nic string) (sent, recv uint64) {
 		if k.start >= from && (nic == "" || nic == k.nic) {
 			sent += v[0]
 			recv += v[1]
+		}
+	}
+	// Gaps found while running (a suspend) are flushed spread over their
+	// interval; count the same parts here.
+	for _, g := range m.gaps {
+		if nic != "" && nic != g.NIC {
+			continue
+		}
+		for _, d := range store.SpreadGap(g) {
+			if d.Start >= from {
+				sent += d.Sent
+				recv += d.Recv
+			}
 		}
 	}
 	return sent, recv

@@ -177,6 +177,19 @@ func (s *Store) Flush(ctx context.Context, b Batch) error {
 		` ON CONFLICT(nic) DO UPDATE SET sent = excluded.sent, recv = excluded.recv, present = excluded.present`, counterRows); err != nil {
 		return fmt.Errorf("flush counters: %w", err)
 	}
+	if len(counterRows) > 0 {
+		// The batch carries every NIC the monitor counts: rows for NICs no
+		// longer counted (excluded since) must not be compared at the next
+		// start, or the excluded time would be claimed as a gap.
+		keep := make([]string, len(counterRows))
+		args := make([]any, len(counterRows))
+		for i, r := range counterRows {
+			keep[i], args[i] = "?", r[0]
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM counters WHERE nic NOT IN (`+strings.Join(keep, ",")+`)`, args...); err != nil {
+			return fmt.Errorf("flush counters: %w", err)
+		}
+	}
 	metaRows := [][]any{
 		{"flushed_at", strconv.FormatInt(b.At.Unix(), 10)},
 		{"boot_id", b.Boot.ID},

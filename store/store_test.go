@@ -487,3 +487,29 @@ func TestParseDate(t *testing.T) {
 		t.Errorf("leap day: %v %v", d, err)
 	}
 }
+
+func TestFlushForgetsCountersOfNICsNoLongerCounted(t *testing.T) {
+	s := openTest(t, t.TempDir(), time.UTC)
+	ctx := context.Background()
+	both := []Counter{{NIC: "eth0", Sent: 1, Present: true}, {NIC: "wlan0", Sent: 2, Present: true}}
+	if err := s.Flush(ctx, Batch{At: time.Now(), Counters: both}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(ctx, Batch{At: time.Now(), Counters: both[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := s.LoadSaved(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := saved.Counters["wlan0"]; ok || len(saved.Counters) != 1 {
+		t.Errorf("counters after wlan0 stopped being counted: %+v", saved.Counters)
+	}
+	// A batch without counters (an import) leaves them alone.
+	if err := s.Flush(ctx, Batch{At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if saved, _ = s.LoadSaved(ctx); len(saved.Counters) != 1 {
+		t.Errorf("a batch without counters dropped them: %+v", saved.Counters)
+	}
+}

@@ -1,0 +1,154 @@
+package monitor
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// modelNIC is a kernel NIC in TestExactnessRandomWalk.
+type modelNIC struct {
+	name       string
+	bits32     bool // its counters wrap at 2^32
+	sent, recv uint64
+	present    bool
+	truthSent  uint64 // the traffic the store must hold
+	truthRecv  uint64
+}
+
+func (n *modelNIC) add(sent, recv uint64, counted bool) {
+	if n.bits32 {
+		n.sent, n.recv = uint64(uint32(n.sent+sent)), uint64(uint32(n.recv+recv))
+	} else {
+		n.sent, n.recv = n.sent+sent, n.recv+recv
+	}
+	if counted {
+		n.truthSent += sent
+		n.truthRecv += recv
+	}
+}
+
+// unambiguous reports whether a restart of the counters now cannot be
+// mistaken for a 32-bit wrap nor for ordinary traffic.
+func (n *modelNIC) unambiguous() bool {
+	low := func(v uint64) bool { return v > 1e7 && v < 1<<31 }
+	high := func(v uint64) bool { return v > 1<<32 }
+	return (low(n.sent) || high(n.sent)) && (low(n.recv) || high(n.recv))
+}
+
+// TestExactnessRandomWalk checks invariant 1 of the design against a real
+// store: over a long random run with flushes, resets, 32-bit wraps, NICs
+// vanishing, suspends, clock changes, pauses and kill -9 restarts, the
+// bytes recorded per NIC equal the real traffic outside pauses, exactly.
+func TestExactnessRandomWalk(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+			h := newHarness(t)
+			model := []*modelNIC{
+				{name: "eth0", sent: 10_000_000_000, recv: 40_000_000_000, present: true},
+				{name: "wlan0", sent: 20_000_000, recv: 30_000_000, present: true},
+				{name: "en0", bits32: true, sent: 1<<32 - 40_000_000, recv: 1<<32 - 90_000_000, present: true},
+			}
+			sync := func() {
+				live := nics{}
+				for _, n := range model {
+					if n.present {
+						live[n.name] = [2]uint64{n.sent, n.recv}
+					}
+				}
+				h.proc.replace(live)
+			}
+			traffic := func(counted bool) {
+				for _, n := range model {
+					if n.present {
+						n.add(rng.Uint64N(3_000_000), rng.Uint64N(6_000_000), counted)
+					}
+				}
+			}
+			sync()
+			h.start()
+			paused := false
+			// risky is set when a NIC restarted since the last flush: a
+			// kill -9 then loses traffic that nothing can recover.
+			risky := false
+			events := map[string]int{}
+			for range 400 {
+				r := rng.IntN(200)
+				switch {
+				case r < 6: // flush
+					events["flush"]++
+					h.flush()
+					risky = false
+				case r < 8: // a NIC's counters restart
+					n := model[rng.IntN(len(model))]
+					if n.present && n.unambiguous() {
+						events["reset"]++
+						n.sent, n.recv = 0, 0
+						risky = true
+					}
+				case r < 10: // a NIC vanishes; a vanished one comes back new
+					n := model[rng.IntN(len(model))]
+					events["vanish or return"]++
+					n.present = !n.present
+					n.sent, n.recv = 0, 0
+					risky = true
+				case r < 12: // suspend for hours, sometimes resetting counters
+					events["suspend"]++
+					h.clock.JumpWall(time.Duration(1+rng.IntN(10)) * time.Hour)
+					for _, n := range model {
+						if rng.IntN(2) == 0 && n.present && n.unambiguous() {
+							n.sent, n.recv = 0, 0
+							risky = true
+						}
+					}
+				case r < 13: // the wall clock is set back
+					events["clock set back"]++
+					h.clock.JumpWall(-time.Duration(1+rng.IntN(60)) * time.Minute)
+				case r < 15: // pause or resume
+					events["pause or resume"]++
+					var err error
+					if paused {
+						sync()
+						err = h.m.Resume(h.ctx)
+					} else {
+						err = h.m.Pause(h.ctx)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					paused = !paused
+				case r < 17 && !risky: // kill -9, traffic while down, restart
+					events["kill and restart"]++
+					h.crash()
+					h.clock.Advance(time.Duration(1+rng.IntN(120)) * time.Minute)
+					for range 1 + rng.IntN(20) {
+						for _, n := range model {
+							// A counter that wraps while the app is down
+							// reads as a reset: keep the 32-bit one below.
+							if n.present && (!n.bits32 || (n.sent < 1<<31 && n.recv < 1<<31)) {
+								n.add(rng.Uint64N(3_000_000), rng.Uint64N(6_000_000), !paused)
+							}
+						}
+					}
+					sync()
+					h.start()
+				}
+				traffic(!paused)
+				sync()
+				h.step(time.Second)
+			}
+			h.flush()
+			t.Logf("events: %v", events)
+			want := nics{}
+			for _, n := range model {
+				want[n.name] = [2]uint64{n.truthSent, n.truthRecv}
+			}
+			h.wantTotals(want)
+			if a := h.m.Snapshot().Anomalies; a != 0 {
+				t.Errorf("%d anomalies in ordinary traffic", a)
+			}
+		})
+	}
+}
