@@ -66,7 +66,7 @@ func (k *fakeKey) DeleteValue(name string) error {
 const wantLocation = `HKCU\Software\Microsoft\Windows\CurrentVersion\Run\PacketBuddy`
 
 func TestRunKeyEnable(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	exe := newExecutable(t, filepath.Join(dir, "Program Files", "PacketBuddy"), "packetbuddy.exe")
 	run, approved := newFakeKey(), newFakeKey()
 	run.strs["Other"] = `"C:\other.exe"`
@@ -114,7 +114,7 @@ func TestRunKeyEnableRejectsQuote(t *testing.T) {
 }
 
 func TestRunKeyState(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	exe := newExecutable(t, dir, "packetbuddy.exe")
 	old := newExecutable(t, filepath.Join(dir, "old"), "packetbuddy.exe")
 	gone := filepath.Join(dir, "Downloads", "packetbuddy.exe")
@@ -166,7 +166,7 @@ func TestRunKeyState(t *testing.T) {
 }
 
 func TestRunKeyRepair(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	a := newExecutable(t, filepath.Join(dir, "a"), "packetbuddy.exe")
 	b := newExecutable(t, filepath.Join(dir, "b"), "packetbuddy.exe")
 	run := newFakeKey()
