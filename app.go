@@ -71,7 +71,9 @@ func runApp(e *env) error {
 	if err := mon.Start(ctx); err != nil {
 		return fmt.Errorf("start monitor: %w", err)
 	}
-	srv := dashboard.New(st, mon, dashboardOptions(e))
+	dopts := dashboardOptions(e)
+	dopts.Sync = dashboardSync(syncer)
+	srv := dashboard.New(st, mon, dopts)
 	e.log.Info("PacketBuddy running headless", "dashboard", url, "data_dir", e.dataDir, "config", e.configPath)
 
 	g, gctx := errgroup.WithContext(ctx)

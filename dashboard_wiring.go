@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 
+	"github.com/packetbuddy/packetbuddy/cloudsync"
 	"github.com/packetbuddy/packetbuddy/dashboard"
 )
 
@@ -22,4 +23,19 @@ func dashboardOptions(e *env) dashboard.Options {
 		StaticDir:   os.Getenv("PACKETBUDDY_DASHBOARD_DIR"),
 		Logger:      e.log.With("component", "dashboard"),
 	}
+}
+
+// dashboardSync is the app's syncer as the dashboard's Options.Sync. The
+// dashboard reads its status for /api/health, /api/devices and the event
+// stream (and drops its cached answers when a cycle ends, so pulled rows
+// show at once), and calls SetEnabled and SyncNow for POST /api/sync and
+// POST /api/sync/now. A nil syncer gives a nil interface, not an interface
+// holding a nil pointer: the dashboard then reports sync off and answers
+// 409 to the POSTs. A syncer without a database URL is passed as is; its
+// status says "not configured" and the POSTs answer 409 the same way.
+func dashboardSync(s *cloudsync.Syncer) dashboard.Sync {
+	if s == nil {
+		return nil
+	}
+	return s
 }

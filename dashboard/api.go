@@ -83,7 +83,9 @@ func (s *Server) scopeError(ctx context.Context, q query, err error) error {
 		names, _ := s.st.NICs(ctx)
 		return badParam("nic", "unknown NIC %s (recorded: %s)", quote(q.scope.NIC), strings.Join(names, ", "))
 	case errors.Is(err, store.ErrUnknownDevice):
-		return badParam("device", "unknown device %s: want \"\", \"all\" or a device id", quote(q.scope.Device))
+		return badParam("device", "unknown device %s: want \"\", \"all\" or a device id (see /api/devices)", quote(q.scope.Device))
+	case errors.Is(err, store.ErrAmbiguousDevice):
+		return badParam("device", "%s names more than one device: use its id (see /api/devices)", quote(q.scope.Device))
 	}
 	return err
 }
@@ -171,6 +173,7 @@ func (s *Server) addUnflushed(r *store.Report, sc store.Scope) uint64 {
 // usageQuery reads a report (and gaps, and top days when n > 0) through
 // the cache; key must identify the query.
 func (s *Server) usageQuery(ctx context.Context, q query, key string, top int, load func(ctx context.Context) (store.Report, error)) (cachedResult, error) {
+	s.noticeSync()
 	version := s.snapshot().LastFlush
 	key += "|" + q.loc.String() + "|" + q.scope.Device + "|" + q.scope.NIC
 	return s.cache.get(ctx, key, version, s.opts.Now(), func(ctx context.Context) (cachedResult, error) {

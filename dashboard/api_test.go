@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/packetbuddy/packetbuddy/cloudsync"
 	"github.com/packetbuddy/packetbuddy/config"
 	"github.com/packetbuddy/packetbuddy/store"
 )
@@ -334,14 +336,26 @@ func TestExport(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	e := newTestEnv(t)
+	retry := time.Date(2026, 1, 1, 0, 2, 0, 0, time.UTC)
+	ok := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name string
-		sync SyncStatus
+		sync Sync
 		want SyncState
 	}{
-		{"sync off", nil, SyncState{State: SyncOff}},
-		{"sync failing", fixedSync{SyncState{State: SyncFailing, LastError: "connection refused", NextRetry: time.Date(2026, 1, 1, 0, 2, 0, 0, time.UTC)}},
-			SyncState{State: SyncFailing, LastError: "connection refused", NextRetry: time.Date(2026, 1, 1, 0, 2, 0, 0, time.UTC)}},
+		{"no syncer", nil, SyncState{State: SyncOff, Detail: cloudsync.StateNotConfigured}},
+		{"not configured", &fakeSync{st: cloudsync.Status{State: cloudsync.StateNotConfigured, Enabled: true}},
+			SyncState{State: SyncOff, Detail: cloudsync.StateNotConfigured, Enabled: true}},
+		{"switched off", &fakeSync{st: cloudsync.Status{State: cloudsync.StateDisabled, Configured: true, LastSuccess: ok}},
+			SyncState{State: SyncOff, Detail: cloudsync.StateDisabled, Configured: true, LastSuccess: ok}},
+		{"ok", &fakeSync{st: cloudsync.Status{State: cloudsync.StateIdle, Configured: true, Enabled: true, LastSuccess: ok, NextAttempt: retry, Pending: 3, Devices: 2}},
+			SyncState{State: SyncOK, Detail: cloudsync.StateIdle, Configured: true, Enabled: true, LastSuccess: ok, Pending: 3, Devices: 2}},
+		{"syncing", &fakeSync{st: cloudsync.Status{State: cloudsync.StateSyncing, Configured: true, Enabled: true, LastSuccess: ok}},
+			SyncState{State: SyncOK, Detail: cloudsync.StateSyncing, Configured: true, Enabled: true, Syncing: true, LastSuccess: ok}},
+		{"failing", &fakeSync{st: cloudsync.Status{State: cloudsync.StateRetrying, Configured: true, Enabled: true, LastSuccess: ok, LastError: "connection refused", Failures: 2, NextAttempt: retry}},
+			SyncState{State: SyncFailing, Detail: cloudsync.StateRetrying, Configured: true, Enabled: true, LastSuccess: ok, LastError: "connection refused", NextRetry: retry}},
+		{"failed for good", &fakeSync{st: cloudsync.Status{State: cloudsync.StateFailed, Configured: true, Enabled: true, LastError: "password authentication failed", Permanent: true}},
+			SyncState{State: SyncFailing, Detail: cloudsync.StateFailed, Configured: true, Enabled: true, LastError: "password authentication failed", Permanent: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := e.server(Options{Sync: tc.sync}).Handler()
@@ -353,7 +367,7 @@ func TestHealth(t *testing.T) {
 			if got.Status != "ok" || got.Version != "test" || got.DeviceID != e.st.DeviceID() || got.Paused || got.DatabaseBytes <= 0 {
 				t.Errorf("health %+v", got)
 			}
-			if !got.Sync.NextRetry.Equal(tc.want.NextRetry) || got.Sync.State != tc.want.State || got.Sync.LastError != tc.want.LastError {
+			if !reflect.DeepEqual(got.Sync, tc.want) {
 				t.Errorf("sync %+v, want %+v", got.Sync, tc.want)
 			}
 			if !strings.Contains(w.Body.String(), `"paused":false`) {
@@ -362,10 +376,6 @@ func TestHealth(t *testing.T) {
 		})
 	}
 }
-
-type fixedSync struct{ s SyncState }
-
-func (f fixedSync) SyncState() SyncState { return f.s }
 
 func TestLive(t *testing.T) {
 	e := newTestEnv(t)

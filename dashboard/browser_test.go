@@ -476,4 +476,19 @@ func TestBrowserEscapesNames(t *testing.T) {
 	if got := evalJS[bool](t, ctx, `document.getElementById("pwned") !== null || document.body.dataset.pwned === "1"`); got {
 		t.Fatal("a NIC name was interpreted as HTML")
 	}
+
+	// A synced device's name is user-controlled too: the device list, the
+	// selector and the overview's scope show it as text.
+	seedHostile(t, e.st)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("tab-devices"))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `[...document.querySelectorAll("#devices-table .linkish")].some(b => b.textContent === `+jsString(testHostile.Name)+`)`)
+	waitJS(t, ctx, `[...document.querySelectorAll("#device-select option")].some(o => o.textContent === `+jsString(testHostile.Name)+`)`)
+	selectDevice(t, ctx, testHostile.UUID)
+	waitJS(t, ctx, `document.getElementById("today-scope").textContent === `+jsString("· "+testHostile.Name))
+	waitJS(t, ctx, `document.getElementById("today-total").textContent === "579 B"`)
+	if got := evalJS[bool](t, ctx, `document.getElementById("pwned-dev") !== null || document.body.dataset.pwned === "1"`); got {
+		t.Fatal("a device name was interpreted as HTML")
+	}
 }

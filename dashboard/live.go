@@ -54,13 +54,10 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		Paused:         snap.Paused,
 		LastFlush:      snap.LastFlush,
 		FlushError:     snap.FlushError,
-		Sync:           SyncState{State: SyncOff},
+		Sync:           s.syncState(),
 		DatabaseBytes:  s.st.Size(),
 		TimeZone:       s.st.Location().String(),
 		StreamInterval: s.opts.StreamInterval.Seconds(),
-	}
-	if s.opts.Sync != nil {
-		h.Sync = s.opts.Sync.SyncState()
 	}
 	if h.FlushError != "" {
 		h.Status = "degraded"
@@ -86,6 +83,8 @@ type StreamEvent struct {
 	Down   float64           `json:"down"`
 	NICs   []monitor.NICRate `json:"nics"`
 	Today  *store.Usage      `json:"today,omitempty"`
+	// Sync lets the page notice a finished sync cycle and reload.
+	Sync SyncState `json:"sync"`
 }
 
 func (s *Server) pause(w http.ResponseWriter, r *http.Request) { s.setPaused(w, r, true) }
@@ -321,7 +320,7 @@ func (h *hub) publish(ctx context.Context) {
 // every client together).
 func (s *Server) streamEvent(ctx context.Context) (StreamEvent, error) {
 	snap := s.live.Snapshot()
-	ev := StreamEvent{At: snap.At, Paused: snap.Paused, Up: snap.Up, Down: snap.Down, NICs: snap.NICs}
+	ev := StreamEvent{At: snap.At, Paused: snap.Paused, Up: snap.Up, Down: snap.Down, NICs: snap.NICs, Sync: s.syncState()}
 	if ev.At.IsZero() {
 		ev.At = s.opts.Now()
 	}

@@ -31,6 +31,7 @@ type Store interface {
 	TopDays(ctx context.Context, loc *time.Location, sc store.Scope, n int) ([]store.Point, error)
 	Gaps(ctx context.Context, from, to time.Time) ([]store.Gap, error)
 	Export(ctx context.Context, w io.Writer, o store.ExportOptions) (int64, error)
+	Devices(ctx context.Context) ([]store.DeviceUsage, error)
 }
 
 // Live is the running monitor.
@@ -58,8 +59,9 @@ type Options struct {
 	// Settings reads and saves the cost and unit preferences; default an
 	// in-memory copy of the configuration defaults.
 	Settings Settings
-	// Sync reports the multi-device sync; nil means sync is off.
-	Sync SyncStatus
+	// Sync is the multi-device sync (a *cloudsync.Syncer); nil means it
+	// is not set up.
+	Sync Sync
 	// StaticDir serves the web UI from disk instead of the embedded copy
 	// (development only).
 	StaticDir string
@@ -96,6 +98,9 @@ type Server struct {
 	snapMu sync.Mutex // guards snap and snapAt
 	snap   monitor.Snapshot
 	snapAt time.Time
+
+	syncMu   sync.Mutex // guards syncSeen
+	syncSeen syncMark   // the sync cycle the cache was last checked against
 }
 
 // New returns a server; Run starts it.

@@ -13,6 +13,9 @@
     charts: {},
     sseEvents: 0,
     view: "overview",
+    device: "", // device= of every usage request: "" this device, "all", or an id
+    devices: [], // from /api/devices
+    sync: null, // the last SyncState seen
   };
   // Exposed for the browser tests and for curious users.
   window.packetbuddy = state;
@@ -211,7 +214,9 @@
       pushLive(t, ev.paused ? 0 : ev.up, ev.paused ? 0 : ev.down);
       if (ev.paused !== state.paused) setPaused(ev.paused);
       showSpeed(ev.paused ? 0 : ev.up, ev.paused ? 0 : ev.down);
-      if (ev.today) showToday(ev.today);
+      // The stream's totals are this device's; other scopes reload.
+      if (ev.today && !state.device) showToday(ev.today);
+      if (ev.sync) showSync(ev.sync);
       renderLive();
     });
     source.onerror = () => {
@@ -224,6 +229,189 @@
 
   // Relative URLs, so that the page works behind any loopback name.
   function p(path) { return path; }
+
+  // ---- devices scope ----
+  // scoped adds the selected device to a usage request's parameters.
+  function scoped(params) {
+    params = params || new URLSearchParams();
+    if (state.device) params.set("device", state.device);
+    return params;
+  }
+  function deviceLabel(d) { return d.name || d.hostname || d.id.slice(0, 8); }
+  function scopeName() {
+    if (state.device === "all") return "All devices";
+    if (!state.device) return "This device";
+    const d = state.devices.find((x) => x.id === state.device);
+    return d ? deviceLabel(d) : state.device;
+  }
+  function showScope() {
+    const multi = state.devices.length > 1 || state.device !== "";
+    $("scope-bar").hidden = !multi;
+    setText("today-scope", multi ? "· " + scopeName() : "");
+  }
+  function fillDeviceSelect() {
+    const sel = $("device-select");
+    sel.replaceChildren(new Option("This device", ""), new Option("All devices", "all"));
+    for (const d of state.devices) {
+      if (!d.local) sel.appendChild(new Option(deviceLabel(d), d.id));
+    }
+    if (state.device && state.device !== "all" && !state.devices.some((d) => d.id === state.device && !d.local)) state.device = "";
+    sel.value = state.device;
+    showScope();
+  }
+  function setDevice(id) {
+    state.device = id;
+    try { localStorage.setItem("pb-device", id); } catch (e) { /* private mode */ }
+    $("device-select").value = id;
+    showScope();
+    updateExportLink();
+    renderDevices();
+    refresh();
+  }
+  function ago(iso) {
+    if (!iso) return "never";
+    const t = new Date(iso), s = (Date.now() - t.getTime()) / 1000;
+    if (s < 90) return "just now";
+    if (s < 3600) return Math.round(s / 60) + " min ago";
+    if (s < 86400 && isoDate(t) === isoDate(new Date())) return "today " + hhmm(t);
+    return t.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
+  function cell(text, label, cls) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (label) td.dataset.label = label;
+    if (cls) td.className = cls;
+    return td;
+  }
+  function renderDevices() {
+    const tbody = $("devices-table").querySelector("tbody");
+    // A reload must not take the keyboard focus away from a device.
+    const focused = tbody.contains(document.activeElement) ? document.activeElement.dataset.device : null;
+    tbody.replaceChildren();
+    for (const d of state.devices) {
+      const tr = document.createElement("tr");
+      if (state.device === d.id || (d.local && state.device === "")) tr.className = "selected";
+      const name = document.createElement("td");
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "linkish";
+      btn.textContent = deviceLabel(d);
+      btn.title = "Show " + deviceLabel(d) + "'s usage";
+      btn.dataset.device = d.id;
+      btn.addEventListener("click", () => { setDevice(d.local ? "" : d.id); show("overview", true); });
+      name.appendChild(btn);
+      if (d.local) {
+        const tag = document.createElement("span");
+        tag.className = "tag";
+        tag.textContent = "this device";
+        name.appendChild(tag);
+      }
+      if (d.hostname && d.hostname !== d.name) {
+        const sub = document.createElement("span");
+        sub.className = "sub";
+        sub.textContent = d.hostname;
+        name.appendChild(sub);
+      }
+      tr.append(name, cell(d.platform || "–", "Platform"), cell(d.local ? "counting now" : ago(d.last_seen), "Last seen"),
+        cell(d.today.human_readable.total, "Today", "num"), cell(d.month.human_readable.total, "This month", "num"));
+      tbody.appendChild(tr);
+      if (focused === d.id) btn.focus();
+    }
+  }
+  async function loadDevices() {
+    const r = await api(p("api/devices"));
+    state.devices = r.devices;
+    fillDeviceSelect();
+    renderDevices();
+    setText("devices-all-today", r.all.today.human_readable.total);
+    setText("devices-all-month", r.all.month.human_readable.total);
+    const n = r.devices.length;
+    setText("devices-line", n + (n === 1 ? " device" : " devices") + " · totals for " + r.today + " and " + new Date(r.today + "T12:00:00").toLocaleDateString(undefined, { month: "long", year: "numeric" }) + " (" + r.tz + ")");
+    showSync(r.sync);
+  }
+
+  // ---- sync ----
+  function syncStateText(sy) {
+    if (!sy.configured) return "Not set up";
+    if (!sy.enabled) return "Off";
+    if (sy.state === "failing") {
+      if (sy.permanent_error) return "Stopped: needs your attention";
+      return "Failing" + (sy.next_retry ? " · retrying " + (isoDate(new Date(sy.next_retry)) === isoDate(new Date()) ? "at " + hhmmss(new Date(sy.next_retry)) : new Date(sy.next_retry).toLocaleString()) : "");
+    }
+    return sy.syncing ? "Syncing…" : "On";
+  }
+  function showSync(sy) {
+    if (!sy) return;
+    const prev = state.sync;
+    state.sync = sy;
+    const tog = $("sync-enabled");
+    tog.checked = sy.configured && sy.enabled;
+    tog.disabled = !sy.configured;
+    $("sync-now").disabled = !(sy.configured && sy.enabled) || sy.syncing;
+    setText("sync-state", syncStateText(sy));
+    setText("sync-last", sy.last_success ? ago(sy.last_success) : "never");
+    setText("sync-pending", sy.pending_buckets + (sy.pending_buckets === 1 ? " record" : " records"));
+    setText("sync-devices", sy.devices_seen ? String(sy.devices_seen) : "–");
+    const err = $("sync-error");
+    err.textContent = sy.state === "failing" ? sy.last_error || "" : "";
+    err.hidden = !err.textContent;
+    setText("sync-help", sy.configured
+      ? "Keeps the usage of all your devices together in one PostgreSQL database, so that each device shows every device's totals, also offline."
+      : "Not set up: give every device the same PostgreSQL database (Neon or any PostgreSQL 13+) by setting the PACKETBUDDY_DATABASE_URL environment variable, or database_url in the [sync] section of the configuration file, then restart PacketBuddy and switch sync on here.");
+    const off = $("sync-off-card");
+    off.hidden = sy.configured && sy.enabled;
+    if (!sy.configured) {
+      setText("sync-off-title", "Sync is not set up");
+      setText("sync-off-text", "Only the devices this one already knows are shown. To see all your devices here, give each of them the same PostgreSQL database: set the PACKETBUDDY_DATABASE_URL environment variable, or database_url in the [sync] section of the configuration file, restart PacketBuddy, then turn sync on in Settings.");
+    } else if (!sy.enabled) {
+      setText("sync-off-title", "Sync is off");
+      setText("sync-off-text", "Turn it on in Settings to share this device's usage with your sync database and to see your other devices here. Devices shown below are as of the last sync.");
+    }
+    if (state.health) {
+      state.health.sync = sy;
+      setText("about-line", "Counting since " + new Date(state.health.counting_since).toLocaleString() + " · database " + formatBytes(state.health.database_bytes) + " · sync " + sy.state);
+    }
+    // A finished cycle may have pulled other devices' usage.
+    if (prev && (prev.last_success || "") !== (sy.last_success || "")) {
+      refresh();
+      loadDevices().catch(showError);
+    }
+  }
+  async function toggleSync() {
+    const tog = $("sync-enabled"), status = $("sync-status");
+    const want = tog.checked;
+    tog.disabled = true;
+    try {
+      const sy = await send("POST", p("api/sync"), { enabled: want });
+      showSync(sy);
+      status.textContent = want ? "Sync is on." : "Sync is off.";
+      status.className = "ok";
+    } catch (err) {
+      tog.checked = !want;
+      status.textContent = String(err.message || err);
+      status.className = "bad";
+    } finally {
+      tog.disabled = !(state.sync && state.sync.configured);
+    }
+  }
+  async function syncNow() {
+    const status = $("sync-status"), btn = $("sync-now");
+    btn.disabled = true;
+    status.textContent = "Syncing…";
+    status.className = "";
+    try {
+      showSync(await send("POST", p("api/sync/now")));
+      status.textContent = "Synced.";
+      status.className = "ok";
+      await Promise.all([refresh(), loadDevices()]);
+    } catch (err) {
+      status.textContent = String(err.message || err);
+      status.className = "bad";
+      loadDevices().catch(showError);
+    } finally {
+      btn.disabled = !(state.sync && state.sync.configured && state.sync.enabled);
+    }
+  }
 
   // ---- overview ----
   function counting() {
@@ -246,11 +434,12 @@
     el.hidden = false;
   }
   async function loadOverview() {
-    const [today, month] = await Promise.all([api(p("api/today")), api(p("api/month"))]);
+    const q = scoped().toString();
+    const [today, month] = await Promise.all([api(p("api/today?" + q)), api(p("api/month?" + q))]);
     showToday(today);
     fillBars(state.charts.hourly, today.series, (s) => s.label);
     emptyState("hourly-empty", today);
-    setText("month-title", "This month · " + new Date(today.series[0] ? today.series[0].start : Date.now()).toLocaleDateString(undefined, { month: "long", year: "numeric" }));
+    setText("month-title", "This month · " + new Date(today.series[0] ? today.series[0].start : Date.now()).toLocaleDateString(undefined, { month: "long", year: "numeric" }) + (state.device ? " · " + scopeName() : ""));
     setText("month-total", month.human_readable.total);
     setText("month-cost", month.cost.total.cost_formatted);
     setText("month-projection", month.projection ? month.projection.human_readable.total : "after the first hour");
@@ -285,7 +474,7 @@
     for (const it of items) row(tbody, cellsFn(it));
   }
   function historyQuery() {
-    const params = new URLSearchParams();
+    const params = scoped();
     const nic = $("hist-nic").value;
     if (nic) params.set("nic", nic);
     return params;
@@ -334,7 +523,7 @@
 
   // ---- export ----
   function updateExportLink() {
-    const params = new URLSearchParams({ format: $("export-format").value });
+    const params = scoped(new URLSearchParams({ format: $("export-format").value }));
     if ($("export-start").value) params.set("start", $("export-start").value);
     if ($("export-end").value) params.set("end", $("export-end").value);
     $("export-download").href = "api/export?" + params;
@@ -378,7 +567,7 @@
   }
 
   // ---- tabs ----
-  const views = ["overview", "history", "export", "settings"];
+  const views = ["overview", "history", "devices", "export", "settings"];
   function show(view, focus) {
     state.view = view;
     for (const v of views) {
@@ -391,6 +580,7 @@
     if (focus) $("tab-" + view).focus();
     if (location.hash !== "#" + view) history.replaceState(null, "", "#" + view);
     if (view === "history") Promise.all([loadHistory(state.historyKind || "month"), loadLifetime()]).catch(showError);
+    if (view === "devices") loadDevices().catch(showError);
   }
   function setupTabs() {
     for (const v of views) {
@@ -412,6 +602,7 @@
     try {
       await loadOverview();
       if (state.view === "history") await Promise.all([loadHistory(state.historyKind || "month"), loadLifetime()]);
+      if (state.view === "devices") await loadDevices();
       showError(null);
     } catch (e) { showError(e); }
   }
@@ -438,6 +629,11 @@
     $("hist-nic").addEventListener("change", () => Promise.all([loadHistory(state.historyKind || "month"), loadLifetime()]).catch(showError));
     for (const id of ["export-start", "export-end", "export-format"]) $(id).addEventListener("change", updateExportLink);
     $("settings-form").addEventListener("submit", saveSettings);
+    $("device-select").addEventListener("change", (e) => setDevice(e.target.value));
+    $("sync-enabled").addEventListener("change", toggleSync);
+    $("sync-now").addEventListener("click", syncNow);
+    $("sync-off-link").addEventListener("click", (e) => { e.preventDefault(); show("settings"); $("sync-enabled").focus(); });
+    try { state.device = localStorage.getItem("pb-device") || ""; } catch (e) { state.device = ""; }
 
     const now = new Date();
     $("hist-month").value = now.getFullYear() + "-" + pad(now.getMonth() + 1);
@@ -451,6 +647,9 @@
       fillSettings(prefs);
       setText("foot-version", "PacketBuddy " + health.version);
       setText("about-line", "Counting since " + new Date(health.counting_since).toLocaleString() + " · database " + formatBytes(health.database_bytes) + " · sync " + health.sync.state);
+      // The device list first: it says whether a saved device still exists.
+      await loadDevices();
+      updateExportLink();
       await Promise.all([loadLive(), loadOverview(), loadNICs()]);
       showError(null);
     } catch (e) { showError(e); }
