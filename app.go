@@ -74,7 +74,17 @@ func runApp(e *env) error {
 	dopts := dashboardOptions(e)
 	dopts.Sync = dashboardSync(syncer)
 	srv := dashboard.New(st, mon, dopts)
-	e.log.Info("PacketBuddy running headless", "dashboard", url, "data_dir", e.dataDir, "config", e.configPath)
+	// The tray, when one can exist, owns the main goroutine and the
+	// shutdown: Quit cancels ctx, and g.Wait below waits for the monitor's
+	// final flush.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tr, why := newTray(ctx, e, trayParts{store: st, monitor: mon, syncer: syncer, dashboardURL: url})
+	if tr == nil {
+		e.log.Info("PacketBuddy running headless", "reason", why, "dashboard", url, "data_dir", e.dataDir, "config", e.configPath)
+	} else {
+		e.log.Info("PacketBuddy running in the tray", "dashboard", url, "data_dir", e.dataDir, "config", e.configPath)
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return mon.Loop(gctx) })
@@ -83,9 +93,19 @@ func runApp(e *env) error {
 		// A dashboard that cannot listen is reported, but counting goes on.
 		if err := srv.Run(gctx); err != nil {
 			e.log.Error("dashboard not available", "err", err)
+			if tr != nil {
+				tr.ReportProblem("dashboard", err)
+			}
 		}
 		return nil
 	})
+	if tr != nil {
+		// Returns on Quit, or when a component failed and ended gctx.
+		if err := tr.Run(gctx); err != nil {
+			e.log.Error("tray failed", "err", err)
+		}
+		cancel()
+	}
 	err = g.Wait()
 	e.log.Info("stopped", "uptime", time.Since(mon.Snapshot().Started).Round(time.Second))
 	return err

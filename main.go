@@ -83,6 +83,7 @@ func commands() []command {
 		{"live", "live speed per NIC until Ctrl-C", cmdLive, true},
 		{"sync", "multi-device sync: sync status [--json] | sync now", cmdSync, true},
 		{"devices", "synced devices: devices [--json] | devices rename ID|NAME NEW-NAME", cmdDevices, true},
+		{"autostart", "start at login: autostart enable|disable|status", cmdAutostart, false},
 		{"version", "print the version", cmdVersion, false},
 	}
 }

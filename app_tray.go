@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/packetbuddy/packetbuddy/cloudsync"
+	"github.com/packetbuddy/packetbuddy/monitor"
+	"github.com/packetbuddy/packetbuddy/packaging"
+	"github.com/packetbuddy/packetbuddy/store"
+	"github.com/packetbuddy/packetbuddy/tray"
+)
+
+// metaFirstTrayRun records, in the store, when the tray first ran: start at
+// login is switched on once, at that moment, and never again behind the
+// user's back.
+const metaFirstTrayRun = "first_tray_run"
+
+// trayParts are what the tray shows and acts on.
+type trayParts struct {
+	store        *store.Store
+	monitor      *monitor.Monitor
+	syncer       *cloudsync.Syncer // nil when sync is not set up
+	dashboardURL string
+}
+
+// newTray decides between the tray and headless. It returns the tray to
+// run on the main goroutine, or nil and the reason to run headless. On
+// Linux the decision is made before anything touches systray: without a
+// reachable session bus systray blocks, and its Quit then panics.
+func newTray(ctx context.Context, e *env, p trayParts) (*tray.Tray, string) {
+	if e.headless {
+		return nil, "--headless given"
+	}
+	if ok, reason := tray.Available(ctx); !ok {
+		return nil, reason
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, "cannot locate the running executable: " + err.Error()
+	}
+	log := e.log.With("component", "tray")
+	if err := firstRunAutostart(ctx, e, p.store, exe); err != nil {
+		// Not fatal: the tray's checkbox shows the real state.
+		log.Warn("cannot turn on start at login on the first run", "err", err)
+	}
+	deps := tray.Deps{
+		Monitor:      p.monitor,
+		Store:        p.store,
+		Pricing:      e.pricing(),
+		DashboardURL: p.dashboardURL,
+		Autostart:    tray.LoginItem{Exe: exe},
+	}
+	if s := traySync(p.syncer); s != nil {
+		deps.Sync = s
+	}
+	return tray.New(deps, tray.Options{
+		Logger:           log,
+		Location:         p.store.Location(),
+		DataDir:          e.dataDir,
+		ShowSpeedInTitle: e.cfg.Tray.ShowSpeedInTitle,
+	}), ""
+}
+
+// firstRunAutostart turns start at login on the first time the tray runs
+// (the original installed itself as a login service), unless
+// [app] autostart_on_first_run is false or a login item already exists —
+// one the user switched off in the desktop's settings included.
+func firstRunAutostart(ctx context.Context, e *env, st *store.Store, exe string) error {
+	_, done, err := st.GetMeta(ctx, metaFirstTrayRun)
+	if err != nil || done {
+		return err
+	}
+	if err := st.SetMeta(ctx, metaFirstTrayRun, time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return err
+	}
+	if !e.cfg.App.AutostartOnFirstRun {
+		e.log.Info("first run: start at login left off ([app] autostart_on_first_run = false)")
+		return nil
+	}
+	s, err := packaging.AutostartState(exe)
+	if err != nil {
+		return err
+	}
+	if s.Enabled || s.Path != "" {
+		return nil
+	}
+	if err := packaging.EnableAutostart(exe); err != nil {
+		return err
+	}
+	e.log.Info("first run: start at login turned on", "entry", s.Location)
+	return nil
+}
+
+// syncForTray shows a cloudsync.Syncer in the tray.
+type syncForTray struct{ s *cloudsync.Syncer }
+
+// traySync is nil, so that the tray's "Cloud sync" item is disabled and
+// says why, when no database URL is configured.
+func traySync(s *cloudsync.Syncer) tray.Sync {
+	if s == nil || !s.Status().Configured {
+		return nil
+	}
+	return syncForTray{s}
+}
+
+func (a syncForTray) Status() tray.SyncStatus {
+	st := a.s.Status()
+	out := tray.SyncStatus{State: tray.SyncOK, LastSuccess: st.LastSuccess, LastError: st.LastError}
+	switch {
+	case !st.Enabled:
+		out.State = tray.SyncOff
+	case st.Permanent || st.Failures > 0:
+		out.State = tray.SyncFailing
+	}
+	return out
+}
+
+func (a syncForTray) SetEnabled(ctx context.Context, on bool) error {
+	return a.s.SetEnabled(ctx, on)
+}
+
+// cmdAutostart is "packetbuddy autostart enable|disable|status": the login
+// item that starts PacketBuddy when the user logs in, the same functions as
+// the tray's "Start at login" checkbox.
+func cmdAutostart(e *env, args []string) error {
+	fs := newFlagSet(e, "autostart")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "Usage: packetbuddy autostart enable|disable|status")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("autostart wants one of enable, disable, status")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("locate the running executable: %w", err)
+	}
+	switch fs.Arg(0) {
+	case "enable":
+		if err := packaging.EnableAutostart(exe); err != nil {
+			return err
+		}
+		s, err := packaging.AutostartState(exe)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Start at login: on (%s)\n", s.Location)
+		return nil
+	case "disable":
+		if err := packaging.DisableAutostart(); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, "Start at login: off")
+		return nil
+	case "status":
+		s, err := packaging.AutostartState(exe)
+		if err != nil {
+			return err
+		}
+		printAutostart(e, s, exe)
+		return nil
+	}
+	return usagef("unknown autostart action %q: want enable, disable or status", fs.Arg(0))
+}
+
+func printAutostart(e *env, s packaging.AutostartStatus, exe string) {
+	state := "off"
+	switch {
+	case s.Enabled && s.Stale:
+		state = "on, but stale"
+	case s.Enabled:
+		state = "on"
+	case s.Path != "":
+		state = "off (switched off in the desktop's settings)"
+	}
+	fmt.Fprintf(e.stdout, "Start at login: %s\nEntry:          %s\n", state, s.Location)
+	if s.Path != "" {
+		fmt.Fprintf(e.stdout, "Starts:         %s\n", s.Path)
+	}
+	if s.Stale && s.Enabled {
+		fmt.Fprintf(e.stdout, "The entry does not start this executable (%s); run \"packetbuddy autostart enable\" to repair it.\n", exe)
+	}
+}

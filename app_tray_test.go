@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/packetbuddy/packetbuddy/config"
+	"github.com/packetbuddy/packetbuddy/store"
+)
+
+func TestCmdAutostart(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("HOME", filepath.Join(dir, "home"))
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	entry := filepath.Join(dir, "config", "autostart", "packetbuddy.desktop")
+	exe, _ := os.Executable()
+	steps := []struct {
+		args   []string
+		code   int
+		out    string
+		exists bool
+	}{
+		{[]string{"autostart", "status"}, exitOK, "Start at login: off\n", false},
+		{[]string{"autostart", "enable"}, exitOK, "Start at login: on (" + entry + ")\n", true},
+		{[]string{"autostart", "status"}, exitOK, "Start at login: on\nEntry:          " + entry + "\nStarts:         " + exe + "\n", true},
+		{[]string{"autostart", "disable"}, exitOK, "Start at login: off\n", false},
+		{[]string{"autostart"}, exitUsage, "", false},
+		{[]string{"autostart", "maybe"}, exitUsage, "", false},
+	}
+	for _, s := range steps {
+		var out, errb bytes.Buffer
+		if code := run(s.args, &out, &errb); code != s.code {
+			t.Fatalf("%v: exit %d, want %d; %s", s.args, code, s.code, errb.String())
+		}
+		if !strings.HasPrefix(out.String(), s.out) {
+			t.Errorf("%v: printed %q, want it to start with %q", s.args, out.String(), s.out)
+		}
+		if _, err := os.Stat(entry); (err == nil) != s.exists {
+			t.Errorf("%v: entry exists = %v, want %v", s.args, err == nil, s.exists)
+		}
+	}
+}
+
+func TestFirstRunAutostart(t *testing.T) {
+	tests := []struct {
+		name   string
+		on     bool
+		before bool // an entry exists before the first run
+		want   bool
+	}{
+		{"turned on", true, false, true},
+		{"config says no", false, false, false},
+		{"existing entry kept", true, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Setenv("HOME", filepath.Join(dir, "home"))
+			t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+			entry := filepath.Join(dir, "config", "autostart", "packetbuddy.desktop")
+			exe, _ := os.Executable()
+			ctx := context.Background()
+			st, err := store.Open(ctx, filepath.Join(dir, "data"), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			e := &env{cfg: config.Default(), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+			e.log = slog.New(slog.DiscardHandler)
+			e.cfg.App.AutostartOnFirstRun = tt.on
+			if tt.before {
+				run([]string{"autostart", "enable"}, &bytes.Buffer{}, &bytes.Buffer{})
+			}
+			if err := firstRunAutostart(ctx, e, st, exe); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(entry); (err == nil) != tt.want {
+				t.Errorf("entry exists = %v, want %v", err == nil, tt.want)
+			}
+			// Never again: a user who turned it off keeps it off.
+			os.Remove(entry)
+			if err := firstRunAutostart(ctx, e, st, exe); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(entry); err == nil {
+				t.Error("second run turned start at login on again")
+			}
+		})
+	}
+}
+
+func TestNewTrayHeadless(t *testing.T) {
+	e := &env{cfg: config.Default(), log: slog.New(slog.DiscardHandler)}
+	e.headless = true
+	if tr, why := newTray(context.Background(), e, trayParts{}); tr != nil || why != "--headless given" {
+		t.Errorf("--headless: tray %v, reason %q", tr, why)
+	}
+	e.headless = false
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	if tr, why := newTray(context.Background(), e, trayParts{}); tr != nil || !strings.Contains(why, "DBUS_SESSION_BUS_ADDRESS") {
+		t.Errorf("no bus: tray %v, reason %q", tr, why)
+	}
+}

@@ -1,0 +1,23 @@
+// Package tray is PacketBuddy's system-tray icon and menu (fyne.io/systray).
+//
+// The tray holds no business logic: it reads the monitor's live snapshot and
+// the store's totals, and every menu action calls the same functions as the
+// HTTP API and the CLI (Monitor.Pause and Resume, Store.Export, the
+// packaging login-item functions, the sync engine's SetEnabled). Its
+// dependencies are small interfaces declared here, in Deps.
+//
+// Tray.Run owns the calling goroutine, which must be the program's main
+// goroutine, until the user picks Quit or the context ends. One event loop
+// owns all menu state; per-item receivers are running before the menu can be
+// opened (fyne drops clicks nobody is waiting for), and slow actions (export,
+// opening the browser, login items, sync) run on worker goroutines that Run
+// waits for before it returns.
+//
+// On Linux the tray is a StatusNotifierItem on the D-Bus session bus.
+// Available tells, before anything touches systray, whether a tray can exist:
+// without a reachable session bus the program must run headless. The icon,
+// tooltip and title are set before the item is exported, so a tray host
+// never sees them empty.
+//
+//go:generate go run ./internal/icon/gen -out ../assets/icons
+package tray

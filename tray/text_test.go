@@ -1,0 +1,121 @@
+package tray
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"github.com/packetbuddy/packetbuddy/store"
+	"github.com/packetbuddy/packetbuddy/tray/internal/icon"
+)
+
+func TestTooltipText(t *testing.T) {
+	inr := store.DefaultPricing()
+	free := store.Pricing{Units: store.UnitsIEC}
+	tests := []struct {
+		name string
+		p    store.Pricing
+		v    view
+		want string
+	}{
+		{"issue example", inr, view{up: 1.2e6, down: 5.4e6, todaySent: 301_200_000, todayRecv: 1_018_800_000},
+			"↑ 1.2 MB/s  ↓ 5.4 MB/s — Today 1.32 GB · ₹9.90"},
+		{"idle", inr, view{}, "↑ 0 B/s  ↓ 0 B/s — Today 0 B · ₹0.00"},
+		{"paused", inr, view{paused: true, up: 5, todayRecv: 2e9}, "Paused — Today 2.00 GB · ₹15.00"},
+		{"no rates, IEC", free, view{up: 1536, down: 3 << 20, todayRecv: 5 << 30}, "↑ 1.5 KiB/s  ↓ 3.0 MiB/s — Today 5.00 GiB"},
+		{"problem", inr, view{problems: []string{"dashboard: port taken"}}, "↑ 0 B/s  ↓ 0 B/s — Today 0 B · ₹0.00\n⚠ dashboard: port taken"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tooltipText(tt.p, tt.v); got != tt.want {
+				t.Errorf("tooltipText = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTooltipFitsWindows(t *testing.T) {
+	long := view{up: 999e12, down: 999e12, todaySent: 1 << 62, problems: []string{strings.Repeat("𝄞 astral plane ", 20)}}
+	got := tooltipText(store.Pricing{Currency: "CHF ", RateSentPerGB: 1e6, Units: store.UnitsDecimal}, long)
+	if n := len(utf16.Encode([]rune(got))); n > maxTooltip {
+		t.Errorf("tooltip is %d UTF-16 units, more than %d: %q", n, maxTooltip, got)
+	}
+	if !strings.HasSuffix(got, "…") {
+		t.Errorf("cut tooltip does not end with an ellipsis: %q", got)
+	}
+}
+
+func TestTruncateUTF16(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"eleven char", 10, "eleven ch…"},
+		{"ab𝄞cd", 4, "ab…"}, // the surrogate pair does not fit
+		{"ab𝄞cd", 5, "ab𝄞…"},
+		{"word  end", 7, "word…"},
+	}
+	for _, tt := range tests {
+		if got := truncateUTF16(tt.in, tt.n); got != tt.want {
+			t.Errorf("truncateUTF16(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestSyncText(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		s    *SyncStatus
+		want string
+	}{
+		{"not configured", nil, "Sync: off (no database URL configured)"},
+		{"off", &SyncStatus{State: SyncOff, LastSuccess: now.Add(-time.Hour)}, "Sync: off"},
+		{"never yet", &SyncStatus{State: SyncOK}, "Sync: on, not synced yet"},
+		{"just now", &SyncStatus{State: SyncOK, LastSuccess: now.Add(-30 * time.Second)}, "Sync: synced just now"},
+		{"minutes", &SyncStatus{State: SyncOK, LastSuccess: now.Add(-2*time.Minute - 5*time.Second)}, "Sync: synced 2 min ago"},
+		{"hours", &SyncStatus{State: SyncOK, LastSuccess: now.Add(-5 * time.Hour)}, "Sync: synced 5 h ago"},
+		{"days", &SyncStatus{State: SyncOK, LastSuccess: now.AddDate(0, 0, -3)}, "Sync: synced on 2026-11-24"},
+		{"failing", &SyncStatus{State: SyncFailing, LastError: "connection refused"}, "Sync: failing: connection refused"},
+		{"failing without reason", &SyncStatus{State: SyncFailing}, "Sync: failing: unknown error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := syncText(tt.s, now); got != tt.want {
+				t.Errorf("syncText = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestIconState(t *testing.T) {
+	failing := &SyncStatus{State: SyncFailing}
+	tests := []struct {
+		name string
+		v    view
+		want icon.State
+	}{
+		{"normal", view{}, icon.Normal},
+		{"sync ok", view{sync: &SyncStatus{State: SyncOK}}, icon.Normal},
+		{"paused", view{paused: true}, icon.Paused},
+		{"sync failing", view{sync: failing}, icon.Error},
+		{"problem", view{problems: []string{"x"}}, icon.Error},
+		{"paused and failing", view{paused: true, sync: failing}, icon.PausedError},
+	}
+	for _, tt := range tests {
+		if got := tt.v.iconState(); got != tt.want {
+			t.Errorf("%s: iconState = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestExportName(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("+0545", 20700))
+	if got, want := exportName(at, "csv"), "packetbuddy-20260102-030405.csv"; got != want {
+		t.Errorf("exportName = %q, want %q", got, want)
+	}
+}
