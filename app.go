@@ -71,7 +71,10 @@ func runApp(e *env) error {
 	if err := mon.Start(ctx); err != nil {
 		return fmt.Errorf("start monitor: %w", err)
 	}
-	dopts := dashboardOptions(e)
+	// Settings live in the configuration file; the dashboard writes them
+	// and the tray reads them, so a change shows everywhere at once.
+	settings := dashboard.NewFileSettings(e.configPath)
+	dopts := dashboardOptions(e, settings)
 	dopts.Sync = dashboardSync(syncer)
 	srv := dashboard.New(st, mon, dopts)
 	// The tray, when one can exist, owns the main goroutine and the
@@ -79,7 +82,7 @@ func runApp(e *env) error {
 	// final flush.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	tr, why := newTray(ctx, e, trayParts{store: st, monitor: mon, syncer: syncer, dashboardURL: url})
+	tr, why := newTray(ctx, e, trayParts{store: st, monitor: mon, syncer: syncer, dashboardURL: url, pricing: livePricing(e, settings)})
 	if tr == nil {
 		e.log.Info("PacketBuddy running headless", "reason", why, "dashboard", url, "data_dir", e.dataDir, "config", e.configPath)
 	} else {

@@ -24,6 +24,7 @@ type trayParts struct {
 	monitor      *monitor.Monitor
 	syncer       *cloudsync.Syncer // nil when sync is not set up
 	dashboardURL string
+	pricing      func() store.Pricing
 }
 
 // newTray decides between the tray and headless. It returns the tray to
@@ -49,7 +50,7 @@ func newTray(ctx context.Context, e *env, p trayParts) (*tray.Tray, string) {
 	deps := tray.Deps{
 		Monitor:      p.monitor,
 		Store:        p.store,
-		Pricing:      e.pricing(),
+		Pricing:      p.pricing,
 		DashboardURL: p.dashboardURL,
 		Autostart:    tray.LoginItem{Exe: exe},
 	}

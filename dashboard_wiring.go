@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"os"
 
 	"github.com/packetbuddy/packetbuddy/cloudsync"
 	"github.com/packetbuddy/packetbuddy/dashboard"
+	"github.com/packetbuddy/packetbuddy/store"
 )
 
 // dashboardOptions builds the dashboard's options from the app's
@@ -13,15 +15,28 @@ import (
 // and an edit of the file shows in the dashboard without a restart.
 // PACKETBUDDY_DASHBOARD_DIR serves the web UI from a directory on disk
 // (development of dashboard/static without rebuilding).
-func dashboardOptions(e *env) dashboard.Options {
+func dashboardOptions(e *env, settings *dashboard.FileSettings) dashboard.Options {
 	return dashboard.Options{
 		Addr:        e.cfg.Dashboard.Addr,
 		AllowRemote: e.cfg.Dashboard.AllowRemote,
 		Version:     version,
 		DataDir:     e.dataDir,
-		Settings:    dashboard.NewFileSettings(e.configPath),
+		Settings:    settings,
 		StaticDir:   os.Getenv("PACKETBUDDY_DASHBOARD_DIR"),
 		Logger:      e.log.With("component", "dashboard"),
+	}
+}
+
+// livePricing reads prices and units from the shared settings each time,
+// falling back to the configuration loaded at start when the file cannot
+// be read.
+func livePricing(e *env, settings *dashboard.FileSettings) func() store.Pricing {
+	return func() store.Pricing {
+		p, err := settings.Prefs(context.Background())
+		if err != nil {
+			return e.pricing()
+		}
+		return p.Pricing()
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packetbuddy/packetbuddy/config"
+	"github.com/packetbuddy/packetbuddy/dashboard"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -180,5 +182,25 @@ func TestExportCommand(t *testing.T) {
 	var rows []map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 {
 		t.Errorf("json export to stdout: %d %q", code, out)
+	}
+}
+
+// TestLivePricingFollowsTheFile: a settings change (dashboard or editor)
+// reaches the tray on its next refresh, without a restart.
+func TestLivePricingFollowsTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := config.WriteDefault(path); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{cfg: config.Default()}
+	pricing := livePricing(e, dashboard.NewFileSettings(path))
+	if p := pricing(); p.RateSentPerGB != 7.5 || p.Units != store.UnitsDecimal {
+		t.Fatalf("initial pricing %+v", p)
+	}
+	if _, err := config.Update(path, map[string]config.Value{"cost.rate_sent_per_gb": 12.25, "display.units": "iec"}); err != nil {
+		t.Fatal(err)
+	}
+	if p := pricing(); p.RateSentPerGB != 12.25 || p.Units != store.UnitsIEC {
+		t.Errorf("pricing after the file changed: %+v", p)
 	}
 }

@@ -79,9 +79,12 @@ type Sync interface {
 
 // Deps are the parts of the program the tray shows and acts on.
 type Deps struct {
-	Monitor      Monitor
-	Store        Store
-	Pricing      store.Pricing
+	Monitor Monitor
+	Store   Store
+	// Pricing returns the current prices and units; it is called on every
+	// refresh, so that a change made in the dashboard or the file shows at
+	// once.
+	Pricing      func() store.Pricing
 	DashboardURL string
 	Autostart    Autostart
 	// Sync is nil when no database URL is configured: the "Cloud sync"

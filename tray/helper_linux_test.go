@@ -176,7 +176,7 @@ func trayHelper() error {
 		return err
 	}
 	deps := Deps{
-		Monitor: mon, Store: st, Pricing: store.DefaultPricing(),
+		Monitor: mon, Store: st, Pricing: store.DefaultPricing,
 		DashboardURL: helperDashboard, Autostart: LoginItem{Exe: exe},
 	}
 	if os.Getenv("PB_SYNC") == "failing" {

@@ -323,9 +323,18 @@ func (t *Tray) readTotals(ctx context.Context, today store.Date, flush, now time
 	return nil
 }
 
+// pricing is the current prices and units, or the defaults when none were
+// given.
+func (t *Tray) pricing() store.Pricing {
+	if t.d.Pricing == nil {
+		return store.DefaultPricing()
+	}
+	return t.d.Pricing()
+}
+
 // apply hands what changed to systray.
 func (t *Tray) apply(v view) {
-	p, s, m := t.d.Pricing, &t.shown, &t.menu
+	p, s, m := t.pricing(), &t.shown, &t.menu
 	if st := v.iconState(); !s.set || st != s.icon {
 		s.icon = st
 		t.icons.set(st)
