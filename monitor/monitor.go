@@ -87,6 +87,8 @@ type Monitor struct {
 	// unsavedPause is a pause state whose flush failed, retried with the
 	// next flush.
 	unsavedPause *bool
+	// sampled is closed at the next sample; nil until someone waits.
+	sampled chan struct{}
 }
 
 // New returns a monitor writing to st.
@@ -387,6 +389,7 @@ func (m *Monitor) account(live []Counter, now time.Time, monoNow time.Duration) 
 		upTotal, downTotal = 0, 0
 	}
 	m.total.add(RatePoint{T: now.Round(0), Up: upTotal, Down: downTotal})
+	m.notifySampled()
 }
 
 // Flush commits pending deltas and gaps with the counters they came from.

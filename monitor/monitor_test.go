@@ -609,3 +609,28 @@ func TestLegacyNowClock(t *testing.T) {
 		t.Errorf("Unflushed = %d, %d; want 1000, 1000", s, r)
 	}
 }
+
+func TestSampledWakesWaitersOncePerSample(t *testing.T) {
+	m := New(nil, Options{})
+	ch := m.Sampled()
+	if ch != m.Sampled() {
+		t.Fatal("waiters before the same sample got different channels")
+	}
+	select {
+	case <-ch:
+		t.Fatal("closed before any sample")
+	default:
+	}
+	m.account([]Counter{{Name: "eth0", Sent: 1, Recv: 1}}, time.Now(), 0)
+	select {
+	case <-ch:
+	default:
+		t.Fatal("not closed by the sample")
+	}
+	next := m.Sampled()
+	select {
+	case <-next:
+		t.Fatal("the next sample's channel is already closed")
+	default:
+	}
+}

@@ -77,6 +77,13 @@ type Sync interface {
 	SetEnabled(ctx context.Context, on bool) error
 }
 
+// sampleNotifier is a Monitor that says when it has taken a reading
+// (monitor.Monitor does); the tray then refreshes on that instead of its
+// own ticker.
+type sampleNotifier interface {
+	Sampled() <-chan struct{}
+}
+
 // Deps are the parts of the program the tray shows and acts on.
 type Deps struct {
 	Monitor Monitor

@@ -236,12 +236,27 @@ func (t *Tray) receive(ctx context.Context, ch <-chan struct{}, a action) {
 
 // loop is the event loop: it owns the menu state.
 func (t *Tray) loop(ctx context.Context) {
-	tick := time.NewTicker(t.o.Interval)
+	// Refresh right after each monitor sample when the monitor says when
+	// that is: no timer of our own to wake the process, and the speed shown
+	// is never a tick old. The ticker then only covers failed readings.
+	interval := t.o.Interval
+	sampler, _ := t.d.Monitor.(sampleNotifier)
+	var sampled <-chan struct{}
+	if sampler != nil {
+		sampled = sampler.Sampled()
+		interval = max(interval, 5*time.Second)
+	}
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-sampled:
+			sampled = sampler.Sampled()
+			tick.Reset(interval)
+			t.applyMenu = time.Since(t.menuAt) >= menuRefresh
+			t.apply(t.compute(ctx))
 		case <-tick.C:
 			t.applyMenu = time.Since(t.menuAt) >= menuRefresh
 			t.apply(t.compute(ctx))
