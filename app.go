@@ -24,6 +24,9 @@ func runApp(e *env) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal, a second one is no longer caught: it ends a
+	// shutdown that hangs.
+	context.AfterFunc(ctx, stop)
 
 	url := "http://" + e.cfg.Dashboard.Addr + "/"
 	lock, holder, err := store.AcquireLock(e.dataDir, url)
@@ -82,7 +85,22 @@ func runApp(e *env) error {
 	// final flush.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	tr, why := newTray(ctx, e, trayParts{store: st, monitor: mon, syncer: syncer, dashboardURL: url, pricing: livePricing(e, settings)})
+	// monDone closes when the monitor's loop has returned, after its final
+	// flush.
+	monDone := make(chan struct{})
+	tr, why := newTray(ctx, e, trayParts{
+		store: st, monitor: mon, syncer: syncer, dashboardURL: url, pricing: livePricing(e, settings),
+		// Windows session end and macOS termination exit the process as
+		// soon as the tray's exit callback returns: stop and wait there
+		// for the final flush, as a signal would.
+		onExit: func() {
+			cancel()
+			select {
+			case <-monDone:
+			case <-time.After(3 * time.Second):
+			}
+		},
+	})
 	if tr == nil {
 		e.log.Info("PacketBuddy running headless", "reason", why, "dashboard", url, "data_dir", e.dataDir, "config", e.configPath)
 	} else {
@@ -90,7 +108,10 @@ func runApp(e *env) error {
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return mon.Loop(gctx) })
+	g.Go(func() error {
+		defer close(monDone)
+		return mon.Loop(gctx)
+	})
 	g.Go(func() error { return syncer.Run(gctx) })
 	g.Go(func() error {
 		// A dashboard that cannot listen is reported, but counting goes on.
@@ -103,9 +124,12 @@ func runApp(e *env) error {
 		return nil
 	})
 	if tr != nil {
-		// Returns on Quit, or when a component failed and ended gctx.
+		// Returns nil on Quit (or when a component failed and ended gctx):
+		// then everything stops. A tray that failed (the session bus went
+		// away) leaves the app counting headless until a signal.
 		if err := tr.Run(gctx); err != nil {
-			e.log.Error("tray failed", "err", err)
+			e.log.Error("tray failed; counting goes on headless", "err", err, "dashboard", url)
+			<-gctx.Done()
 		}
 		cancel()
 	}

@@ -25,6 +25,7 @@ type trayParts struct {
 	syncer       *cloudsync.Syncer // nil when sync is not set up
 	dashboardURL string
 	pricing      func() store.Pricing
+	onExit       func() // see tray.Options.OnExit
 }
 
 // newTray decides between the tray and headless. It returns the tray to
@@ -62,6 +63,7 @@ func newTray(ctx context.Context, e *env, p trayParts) (*tray.Tray, string) {
 		Location:         p.store.Location(),
 		DataDir:          e.dataDir,
 		ShowSpeedInTitle: e.cfg.Tray.ShowSpeedInTitle,
+		OnExit:           p.onExit,
 	}), ""
 }
 

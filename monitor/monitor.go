@@ -214,11 +214,7 @@ func (m *Monitor) Start(ctx context.Context) error {
 	for n := range saved.Counters {
 		m.known[n] = true
 	}
-	// An unidentified boot (here or in the saved state) is assumed to be
-	// the same boot when the counters did not go down: that can only
-	// undercount, never count twice.
-	bootKnown := boot != (store.Boot{}) && saved.Boot != (store.Boot{})
-	sameBoot := saved.Valid && (!bootKnown || boot.SameBoot(saved.Boot))
+	sameBoot := saved.Valid && sameBootAs(boot, saved.Boot, saved.At)
 	for _, c := range live {
 		if !m.counted(c.Name) {
 			continue
@@ -269,6 +265,27 @@ func (m *Monitor) Start(ctx context.Context) error {
 	m.dirty = true
 	m.mu.Unlock()
 	return m.Flush(ctx)
+}
+
+// sameBootAs reports whether the boot cur is the boot saved was flushed in
+// at savedAt. When in doubt it says yes: taking a new boot for the same one
+// can only undercount (the counters went down, so they are counted from
+// zero, or did not, and only their rise is counted), while taking the same
+// boot for a new one would claim again every byte this boot already counted.
+func sameBootAs(cur, saved store.Boot, savedAt time.Time) bool {
+	if cur.ID != "" && saved.ID != "" {
+		return cur.ID == saved.ID
+	}
+	if cur.Time == 0 || saved.Time == 0 {
+		return true // unidentified
+	}
+	if (store.Boot{Time: cur.Time}).SameBoot(store.Boot{Time: saved.Time}) {
+		return true
+	}
+	// A boot time is the wall clock minus the uptime, so it moves when the
+	// wall clock is set. A new boot began after the last flush of the old
+	// one; a boot that began before it is the same boot.
+	return cur.Time <= savedAt.Unix()
 }
 
 // Sample reads the counters once and accounts the deltas.
@@ -402,7 +419,12 @@ func (m *Monitor) flush(ctx context.Context, paused *bool) error {
 	m.flushMu.Lock()
 	defer m.flushMu.Unlock()
 	m.mu.Lock()
-	if paused == nil {
+	if paused != nil {
+		// Save the state as it is when the batch is taken, not as the
+		// caller saw it: a Resume that flushed in between must win.
+		now := m.paused
+		paused = &now
+	} else {
 		paused = m.unsavedPause
 	}
 	if !m.dirty && len(m.pending) == 0 && len(m.gaps) == 0 && paused == nil {

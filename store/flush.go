@@ -105,6 +105,9 @@ func (s *Store) Flush(ctx context.Context, b Batch) error {
 		return fmt.Errorf("flush: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.ensureRollupZoneTx(ctx, tx); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
 	seq, err := nextSeq(ctx, tx)
 	if err != nil {
 		return err

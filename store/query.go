@@ -153,17 +153,13 @@ func (s *Store) nicNames(ctx context.Context) (map[int64]string, error) {
 	return out, rows.Err()
 }
 
-// sameZone reports whether the per-day rollup is valid for loc.
-func (s *Store) sameZone(loc *time.Location) bool {
-	return loc == s.loc || s.zoneFingerprint(loc) == s.zoneFingerprint(s.loc)
-}
-
 // interval sums, indexed by interval then NIC id.
 type sums []map[int64][2]uint64
 
 // sumBetween adds up usage in the intervals [bounds[i], bounds[i+1]). When
-// days is true every bound is a local midnight in loc and the per-day rollup
-// may answer; otherwise the 15-minute buckets do.
+// days is true every bound is a local midnight in loc and the per-day rollup,
+// checked to be in a zone equal to loc, answers; otherwise the 15-minute
+// buckets do.
 func (s *Store) sumBetween(ctx context.Context, bounds []time.Time, loc *time.Location, sc scopeSQL, days bool) (sums, error) {
 	out := make(sums, len(bounds)-1)
 	for i := range out {
@@ -175,7 +171,7 @@ func (s *Store) sumBetween(ctx context.Context, bounds []time.Time, loc *time.Lo
 	var rows *sql.Rows
 	var err error
 	var keys []int64
-	if days && s.sameZone(loc) {
+	if days {
 		keys = make([]int64, len(bounds))
 		for i, b := range bounds {
 			keys[i] = DateOf(b.In(loc)).key()
@@ -232,7 +228,13 @@ func (s *Store) report(ctx context.Context, sc Scope, loc *time.Location, bounds
 	r := Report{Location: loc, Granularity: gran, Start: bounds[0], End: bounds[len(bounds)-1], Series: []Point{}, ByNIC: []NICTotal{}}
 	r.From = DateOf(r.Start.In(loc))
 	r.To = DateOf(r.End.Add(-time.Second).In(loc))
-	q, err := s.resolveScope(ctx, sc, map[bool]string{true: "d", false: "b"}[days && s.sameZone(loc)])
+	if days {
+		var err error
+		if days, err = s.rollupServes(ctx, loc); err != nil {
+			return r, err
+		}
+	}
+	q, err := s.resolveScope(ctx, sc, map[bool]string{true: "d", false: "b"}[days])
 	if err != nil {
 		return r, err
 	}
@@ -331,9 +333,17 @@ func (s *Store) Lifetime(ctx context.Context, loc *time.Location, sc Scope) (Rep
 	} else if ok && f.Before(first) {
 		first = Date{f.Year, f.Month, 1}
 	}
+	// Usage recorded while the wall clock was ahead lies after now; the
+	// lifetime includes it.
+	end := Date{now.Year(), now.Month(), 1}
+	if l, ok, err := s.lastDate(ctx, loc, sc); err != nil {
+		return Report{}, err
+	} else if ok && end.Before(l) {
+		end = Date{l.Year, l.Month, 1}
+	}
 	var bounds []time.Time
 	var labels []string
-	for t := first.Start(loc); !t.After(now); t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, loc) {
+	for t := first.Start(loc); !end.Start(loc).Before(t); t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, loc) {
 		bounds = append(bounds, t)
 		labels = append(labels, t.Format("2006-01"))
 	}
@@ -344,14 +354,28 @@ func (s *Store) Lifetime(ctx context.Context, loc *time.Location, sc Scope) (Rep
 
 // firstDate is the local date of the earliest recorded usage in scope.
 func (s *Store) firstDate(ctx context.Context, loc *time.Location, sc Scope) (Date, bool, error) {
+	return s.edgeDate(ctx, loc, sc, "MIN")
+}
+
+// lastDate is the local date of the latest recorded usage in scope.
+func (s *Store) lastDate(ctx context.Context, loc *time.Location, sc Scope) (Date, bool, error) {
+	return s.edgeDate(ctx, loc, sc, "MAX")
+}
+
+// edgeDate is firstDate (agg "MIN") or lastDate (agg "MAX").
+func (s *Store) edgeDate(ctx context.Context, loc *time.Location, sc Scope, agg string) (Date, bool, error) {
 	var v sql.NullInt64
-	if s.sameZone(loc) {
+	rollup, err := s.rollupServes(ctx, loc)
+	if err != nil {
+		return Date{}, false, err
+	}
+	if rollup {
 		q, err := s.resolveScope(ctx, sc, "d")
 		if err != nil {
 			return Date{}, false, err
 		}
-		if err := s.r.QueryRowContext(ctx, `SELECT MIN(d.day) FROM days d WHERE `+q.where, q.args...).Scan(&v); err != nil {
-			return Date{}, false, fmt.Errorf("first day: %w", err)
+		if err := s.r.QueryRowContext(ctx, `SELECT `+agg+`(d.day) FROM days d WHERE `+q.where, q.args...).Scan(&v); err != nil {
+			return Date{}, false, fmt.Errorf("edge day: %w", err)
 		}
 		return dateFromKey(v.Int64), v.Valid, nil
 	}
@@ -359,8 +383,8 @@ func (s *Store) firstDate(ctx context.Context, loc *time.Location, sc Scope) (Da
 	if err != nil {
 		return Date{}, false, err
 	}
-	if err := s.r.QueryRowContext(ctx, `SELECT MIN(b.start) FROM buckets b WHERE `+q.where, q.args...).Scan(&v); err != nil {
-		return Date{}, false, fmt.Errorf("first day: %w", err)
+	if err := s.r.QueryRowContext(ctx, `SELECT `+agg+`(b.start) FROM buckets b WHERE `+q.where, q.args...).Scan(&v); err != nil {
+		return Date{}, false, fmt.Errorf("edge day: %w", err)
 	}
 	return DateOf(time.Unix(v.Int64, 0).In(loc)), v.Valid, nil
 }
@@ -371,7 +395,11 @@ func (s *Store) TopDays(ctx context.Context, loc *time.Location, sc Scope, n int
 		loc = s.loc
 	}
 	out := []Point{}
-	if s.sameZone(loc) {
+	rollup, err := s.rollupServes(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	if rollup {
 		q, err := s.resolveScope(ctx, sc, "d")
 		if err != nil {
 			return nil, err

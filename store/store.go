@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -398,7 +400,9 @@ func (s *Store) zoneFingerprint(loc *time.Location) string {
 		b.WriteByte(';')
 		t = tEnd
 	}
-	fp := b.String()
+	// Stored in meta and compared on every query: a digest, not 15 kB.
+	sum := sha256.Sum256([]byte(b.String()))
+	fp := hex.EncodeToString(sum[:])
 	s.fpCache.Store(loc, fp)
 	return fp
 }
@@ -419,12 +423,48 @@ func (s *Store) ensureRollupZone(ctx context.Context) error {
 		return fmt.Errorf("rebuild day rollup: %w", err)
 	}
 	defer tx.Rollback()
+	n, err := s.rebuildRollup(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if ok {
+		s.log.Info("time zone changed; rebuilt the per-day rollup", "days", n)
+	}
+	return tx.Commit()
+}
+
+// ensureRollupZoneTx makes the per-day rollup be in s.loc inside a write
+// transaction: another process (a command run beside the app in another
+// zone) may have rebuilt it in its own zone since this store opened, and
+// days added in s.loc to a rollup labelled with another zone would corrupt
+// it for good.
+func (s *Store) ensureRollupZoneTx(ctx context.Context, tx *sql.Tx) error {
+	var old string
+	err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'rollup_zone'`).Scan(&old)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read rollup zone: %w", err)
+	}
+	if err == nil && old == s.zoneFingerprint(s.loc) {
+		return nil
+	}
+	n, err := s.rebuildRollup(ctx, tx)
+	if err != nil {
+		return err
+	}
+	s.log.Info("the per-day rollup was in another zone; rebuilt it", "days", n)
+	return nil
+}
+
+// rebuildRollup recomputes the per-day rollup in s.loc from the buckets and
+// labels it with the zone's fingerprint, inside tx.
+func (s *Store) rebuildRollup(ctx context.Context, tx *sql.Tx) (int, error) {
+	fp := s.zoneFingerprint(s.loc)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM days`); err != nil {
-		return fmt.Errorf("rebuild day rollup: %w", err)
+		return 0, fmt.Errorf("rebuild day rollup: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT device, nic, start, sent, recv FROM buckets ORDER BY device, nic, start`)
 	if err != nil {
-		return fmt.Errorf("rebuild day rollup: %w", err)
+		return 0, fmt.Errorf("rebuild day rollup: %w", err)
 	}
 	type key struct{ dev, nic, day int64 }
 	sums := map[key][2]int64{}
@@ -432,7 +472,7 @@ func (s *Store) ensureRollupZone(ctx context.Context) error {
 		var dev, nic, start, sent, recv int64
 		if err := rows.Scan(&dev, &nic, &start, &sent, &recv); err != nil {
 			rows.Close()
-			return err
+			return 0, err
 		}
 		k := key{dev, nic, dayKey(start, s.loc)}
 		v := sums[k]
@@ -440,25 +480,34 @@ func (s *Store) ensureRollupZone(ctx context.Context) error {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO days(device, nic, day, sent, recv) VALUES (?, ?, ?, ?, ?)`)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer stmt.Close()
 	for k, v := range sums {
 		if _, err := stmt.ExecContext(ctx, k.dev, k.nic, k.day, v[0], v[1]); err != nil {
-			return fmt.Errorf("rebuild day rollup: %w", err)
+			return 0, fmt.Errorf("rebuild day rollup: %w", err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('rollup_zone', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, fp); err != nil {
-		return err
+		return 0, err
 	}
-	if ok {
-		s.log.Info("time zone changed; rebuilt the per-day rollup", "days", len(sums))
+	return len(sums), nil
+}
+
+// rollupServes reports whether the per-day rollup, as stored now, is in a
+// zone equal to loc. It reads the rollup's label rather than trusting
+// s.loc: a read-only store may be opened in any zone, and another process
+// may have rebuilt the rollup since this one opened.
+func (s *Store) rollupServes(ctx context.Context, loc *time.Location) (bool, error) {
+	fp, ok, err := s.GetMeta(ctx, "rollup_zone")
+	if err != nil || !ok {
+		return false, err
 	}
-	return tx.Commit()
+	return fp == s.zoneFingerprint(loc), nil
 }
 
 // dayKey is the local calendar date of a bucket start as yyyymmdd.

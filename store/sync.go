@@ -201,11 +201,27 @@ func (s *Store) Devices(ctx context.Context) ([]DeviceUsage, error) {
 	now := s.now().In(s.loc)
 	today := DateOf(now)
 	monthStart := Date{today.Year, today.Month, 1}
-	rows, err := s.r.QueryContext(ctx, `SELECT dv.uuid,
+	rollup, err := s.rollupServes(ctx, s.loc)
+	if err != nil {
+		return nil, err
+	}
+	var rows *sql.Rows
+	if rollup {
+		rows, err = s.r.QueryContext(ctx, `SELECT dv.uuid,
 			SUM(CASE WHEN d.day = ? THEN d.sent ELSE 0 END), SUM(CASE WHEN d.day = ? THEN d.recv ELSE 0 END),
 			SUM(d.sent), SUM(d.recv)
 		FROM days d JOIN devices dv ON dv.id = d.device
 		WHERE d.day >= ? AND d.day <= ? GROUP BY dv.uuid`, today.key(), today.key(), monthStart.key(), today.key())
+	} else {
+		// The rollup is in another zone (a reader with another TZ): the
+		// buckets answer exactly.
+		dayStart := today.Start(s.loc).Unix()
+		rows, err = s.r.QueryContext(ctx, `SELECT dv.uuid,
+			SUM(CASE WHEN b.start >= ? THEN b.sent ELSE 0 END), SUM(CASE WHEN b.start >= ? THEN b.recv ELSE 0 END),
+			SUM(b.sent), SUM(b.recv)
+		FROM buckets b JOIN devices dv ON dv.id = b.device
+		WHERE b.start >= ? AND b.start < ? GROUP BY dv.uuid`, dayStart, dayStart, monthStart.Start(s.loc).Unix(), today.AddDays(1).Start(s.loc).Unix())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("device totals: %w", err)
 	}

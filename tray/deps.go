@@ -118,6 +118,12 @@ type Options struct {
 	// ShowSpeedInTitle shows the compact speed as the title (the menu-bar
 	// text on macOS).
 	ShowSpeedInTitle bool
+	// OnExit is called when the native tray loop ends, on the goroutine
+	// that ends it. When Windows ends the session (WM_ENDSESSION) or macOS
+	// terminates the app, the process exits as soon as it returns and no
+	// signal arrives: it should stop the app and wait, briefly, for its
+	// final flush.
+	OnExit func()
 }
 
 // ErrUnavailable means this build or session cannot show a tray.

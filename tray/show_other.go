@@ -25,7 +25,7 @@ func (t *Tray) show(ctx context.Context, v view, loop func()) error {
 			loop()
 			systray.Quit()
 		}()
-	}, nil)
+	}, t.o.OnExit)
 	// systray may also stop on its own (the session ends): stop the loop.
 	cancel()
 	if started.Load() {
