@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,7 +48,13 @@ type query struct {
 }
 
 func (s *Server) parseQuery(r *http.Request) (query, error) {
-	q := query{vals: r.URL.Query(), loc: s.st.Location()}
+	vals, err := url.ParseQuery(r.URL.RawQuery)
+	q := query{vals: vals, loc: s.st.Location()}
+	if err != nil {
+		// r.URL.Query would drop the bad pair (device=a;b) silently and
+		// answer for another scope than the one asked for.
+		return q, &badRequest{"malformed query string: " + err.Error()}
+	}
 	for k, v := range q.vals {
 		if len(v) > 1 {
 			return q, badParam(k, "given more than once")
@@ -175,7 +182,8 @@ func (s *Server) addUnflushed(r *store.Report, sc store.Scope) uint64 {
 func (s *Server) usageQuery(ctx context.Context, q query, key string, top int, load func(ctx context.Context) (store.Report, error)) (cachedResult, error) {
 	s.noticeSync()
 	version := s.snapshot().LastFlush
-	key += "|" + q.loc.String() + "|" + q.scope.Device + "|" + q.scope.NIC
+	// Quoted: device and NIC names may contain the separator.
+	key += "|" + q.loc.String() + "|" + strconv.Quote(q.scope.Device) + "|" + strconv.Quote(q.scope.NIC)
 	return s.cache.get(ctx, key, version, s.opts.Now(), func(ctx context.Context) (cachedResult, error) {
 		var res cachedResult
 		var err error
@@ -354,13 +362,22 @@ func (s *Server) nics(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"nics": names})
 }
 
-// countingWriter notes whether anything reached the client.
+// exportWriteTimeout bounds each write of an export: a client that stops
+// reading must not hold a database read connection (and its snapshot,
+// which keeps the WAL from being checkpointed) for ever.
+var exportWriteTimeout = 30 * time.Second
+
+// countingWriter notes whether anything reached the client, and gives
+// every write a deadline.
 type countingWriter struct {
 	http.ResponseWriter
-	n int64
+	rc *http.ResponseController
+	n  int64
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	// Not every ResponseWriter supports deadlines (httptest's does not).
+	c.rc.SetWriteDeadline(time.Now().Add(exportWriteTimeout))
 	n, err := c.ResponseWriter.Write(p)
 	c.n += int64(n)
 	return n, err
@@ -414,7 +431,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Disposition", `attachment; filename="`+name+`.`+format+`"`)
-	cw := &countingWriter{ResponseWriter: w}
+	cw := &countingWriter{ResponseWriter: w, rc: http.NewResponseController(w)}
 	// Export resolves the scope before writing, and buffers its first
 	// rows, so a bad nic= or device= still gets a clean 400.
 	if _, err := s.st.Export(r.Context(), cw, o); err != nil {

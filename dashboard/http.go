@@ -121,7 +121,11 @@ func (s *Server) secure(h http.Handler) http.Handler {
 			}
 		}()
 		if !s.allowedHost(r.Host) {
-			writeError(w, http.StatusForbidden, "Host header "+quote(r.Host)+" refused: open the dashboard as http://127.0.0.1:"+s.port.Load().(string)+"/")
+			how := "open the dashboard as http://127.0.0.1:" + s.port.Load().(string) + "/"
+			if s.opts.AllowRemote {
+				how += ", or from another machine by this machine's IP address and port " + s.port.Load().(string)
+			}
+			writeError(w, http.StatusForbidden, "Host header "+quote(r.Host)+" refused: "+how)
 			return
 		}
 		switch r.Method {

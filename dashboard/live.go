@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -95,6 +96,10 @@ func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, paused bool) 
 	var body struct{}
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, &body); err != nil {
+			if errors.Is(err, errBodyTooLarge) {
+				s.fail(w, r, err)
+				return
+			}
 			s.fail(w, r, &badRequest{err.Error()})
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -48,8 +49,12 @@ const DefaultAddr = "127.0.0.1:7373"
 // Options are the optional settings of New; zero values mean defaults.
 type Options struct {
 	Addr string // host:port, default DefaultAddr
-	// AllowRemote permits a non-loopback listening address and then
-	// accepts any Host header; state changes still need the token.
+	// AllowRemote permits a non-loopback listening address and then also
+	// accepts Host headers naming an IP address or Addr's host name (with
+	// the right port), so the dashboard can be opened from elsewhere while
+	// other sites' DNS names (rebinding) are still refused. State changes
+	// still need the token, which the page only carries for browsers on
+	// this machine.
 	AllowRemote bool
 	Version     string
 	// Token is the API secret state-changing requests must carry. When
@@ -236,11 +241,10 @@ func isLoopback(host string) bool {
 }
 
 // allowedHost reports whether a Host header names this server by a loopback
-// name and the right port (the defence against DNS rebinding).
+// name and the right port (the defence against DNS rebinding). With
+// AllowRemote an IP address or the configured host name will do too: a
+// rebinding page always names the attacker's own domain, never an IP.
 func (s *Server) allowedHost(h string) bool {
-	if s.opts.AllowRemote {
-		return true
-	}
 	port := s.port.Load().(string)
 	host, p, err := net.SplitHostPort(h)
 	if err != nil {
@@ -254,7 +258,14 @@ func (s *Server) allowedHost(h string) bool {
 	case "localhost", "127.0.0.1", "::1":
 		return true
 	}
-	return false
+	if !s.opts.AllowRemote {
+		return false
+	}
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	cfgHost, _, _ := net.SplitHostPort(s.opts.Addr)
+	return cfgHost != "" && strings.EqualFold(host, cfgHost)
 }
 
 // itoa is strconv.Itoa for the few places that need it.

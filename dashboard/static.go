@@ -9,6 +9,7 @@ import (
 	"html"
 	"io/fs"
 	"mime"
+	"net"
 	"net/http"
 	"os"
 	"path"
@@ -131,7 +132,13 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
 	if name == "index.html" {
 		// The page carries the token, so it is never cached, and the Host
 		// check keeps pages of other sites (DNS rebinding) from reading it.
-		body := bytes.Replace(a.body, []byte("{{TOKEN}}"), []byte(html.EscapeString(s.token)), 1)
+		// With allow_remote, only a browser on this machine gets it: other
+		// machines see the dashboard but cannot change anything.
+		tok := s.token
+		if s.opts.AllowRemote && !loopbackPeer(r.RemoteAddr) {
+			tok = ""
+		}
+		body := bytes.Replace(a.body, []byte("{{TOKEN}}"), []byte(html.EscapeString(tok)), 1)
 		h.Set("Content-Type", a.ctype)
 		h.Set("Cache-Control", "no-store")
 		w.Write(body)
@@ -155,6 +162,13 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write(body)
+}
+
+// loopbackPeer reports whether a request's remote address is on this
+// machine.
+func loopbackPeer(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	return err == nil && isLoopback(host)
 }
 
 func acceptsGzip(r *http.Request) bool {

@@ -178,6 +178,10 @@ func (s *Server) syncNow(w http.ResponseWriter, r *http.Request) {
 	var body struct{}
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, &body); err != nil {
+			if errors.Is(err, errBodyTooLarge) {
+				s.fail(w, r, err)
+				return
+			}
 			s.fail(w, r, &badRequest{err.Error()})
 			return
 		}

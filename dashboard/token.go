@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // TokenFile is the name of the API token file inside the data directory.
@@ -70,10 +71,21 @@ func ReadToken(dataDir string) (string, error) {
 	return readToken(filepath.Join(dataDir, TokenFile))
 }
 
+// tokenWriteWait is how long a reader waits for a token file that is still
+// empty: another process has just created it and is about to write it.
+const tokenWriteWait = time.Second
+
 func readToken(path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("read api token: %w", err)
+	var data []byte
+	for deadline := time.Now().Add(tokenWriteWait); ; time.Sleep(10 * time.Millisecond) {
+		var err error
+		data, err = os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("read api token: %w", err)
+		}
+		if len(data) > 0 || time.Now().After(deadline) {
+			break
+		}
 	}
 	tok := strings.TrimSpace(string(data))
 	if b, err := hex.DecodeString(tok); err != nil || len(b) != tokenBytes {
