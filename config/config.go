@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -170,6 +171,10 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Cost.Currency) > 16 || len(c.Cost.CurrencyCode) > 8 {
 		errs = append(errs, errors.New("cost.currency: at most 16 bytes; cost.currency_code: at most 8"))
+	}
+	// They are printed in terminals and the tray: no control characters.
+	if strings.IndexFunc(c.Cost.Currency+c.Cost.CurrencyCode, unicode.IsControl) >= 0 {
+		errs = append(errs, errors.New("cost.currency and cost.currency_code: no control characters"))
 	}
 	switch strings.ToLower(c.Display.Units) {
 	case "decimal", "si", "iec", "binary":

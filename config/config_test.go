@@ -60,6 +60,7 @@ func TestParseErrors(t *testing.T) {
 		{"poll too fast", "[monitor]\npoll_interval = \"1ms\"\n", 0, 0, "poll_interval"},
 		{"bad glob", "[monitor]\ninclude = [\"[eth\"]\n", 0, 0, "pattern"},
 		{"negative rate", "[cost]\nrate_received_per_gb = -1.0\n", 0, 0, "cost rates"},
+		{"escape in currency", "[cost]\ncurrency = \"\\u001b[31m\"\n", 0, 0, "control characters"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -80,7 +81,7 @@ func (s *Store) Export(ctx context.Context, w io.Writer, o ExportOptions) (int64
 		t := time.Unix(ts, 0)
 		utc, local := t.UTC().Format(time.RFC3339), t.In(loc).Format(time.RFC3339)
 		if cw != nil {
-			err = cw.Write([]string{utc, local, dev, nic, strconv.FormatInt(sent, 10), strconv.FormatInt(recv, 10)})
+			err = cw.Write([]string{utc, local, dev, csvText(nic), strconv.FormatInt(sent, 10), strconv.FormatInt(recv, 10)})
 		} else {
 			if n > 0 {
 				bw.WriteString(",\n")
@@ -119,6 +120,16 @@ func (s *Store) Export(ctx context.Context, w io.Writer, o ExportOptions) (int64
 		o.Progress(n)
 	}
 	return n, bw.Flush()
+}
+
+// csvText keeps a spreadsheet from reading a name as a formula: a cell that
+// starts with = + - @ (or a tab or carriage return) gets a leading quote,
+// as OWASP recommends. NIC names come from the OS and from other devices.
+func csvText(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }
 
 type exportRow struct {

@@ -513,3 +513,19 @@ func TestFlushForgetsCountersOfNICsNoLongerCounted(t *testing.T) {
 		t.Errorf("a batch without counters dropped them: %+v", saved.Counters)
 	}
 }
+
+func TestCSVExportNeutralisesFormulas(t *testing.T) {
+	s := openTest(t, t.TempDir(), time.UTC)
+	flush(t, s, Delta{NIC: "=HYPERLINK(1)", Start: 900, Sent: 1}, Delta{NIC: "eth-0", Start: 900, Sent: 2})
+	var buf bytes.Buffer
+	if _, err := s.Export(context.Background(), &buf, ExportOptions{Format: FormatCSV}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs[1][3] != "'=HYPERLINK(1)" || recs[2][3] != "eth-0" {
+		t.Errorf("nic cells %q, %q", recs[1][3], recs[2][3])
+	}
+}
