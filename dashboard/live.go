@@ -167,7 +167,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
-	ch, cancel := s.hub.subscribe()
+	ch, cancel, ok := s.hub.subscribe()
+	if !ok {
+		// Each stream holds a connection and a goroutine: a local process
+		// opening thousands must not exhaust the app's file descriptors.
+		w.Header().Set("Retry-After", "10")
+		writeError(w, http.StatusServiceUnavailable, "too many live streams are open; close some dashboard tabs")
+		return
+	}
 	defer cancel()
 	w.WriteHeader(http.StatusOK)
 	// Tell EventSource how soon to reconnect, then send the latest event
@@ -227,10 +234,18 @@ func newHub(s *Server) *hub {
 	return &hub{s: s, subs: map[chan []byte]struct{}{}, kickCh: make(chan struct{}, 1)}
 }
 
-// subscribe registers a client; cancel must be called when it leaves.
-func (h *hub) subscribe() (<-chan []byte, func()) {
+// maxStreams bounds the live streams open at once.
+const maxStreams = 256
+
+// subscribe registers a client; cancel must be called when it leaves. ok is
+// false when maxStreams are already open.
+func (h *hub) subscribe() (_ <-chan []byte, _ func(), ok bool) {
 	ch := make(chan []byte, 2)
 	h.mu.Lock()
+	if len(h.subs) >= maxStreams {
+		h.mu.Unlock()
+		return nil, nil, false
+	}
 	h.subs[ch] = struct{}{}
 	if h.stop == nil {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -251,7 +266,7 @@ func (h *hub) subscribe() (<-chan []byte, func()) {
 		if done != nil {
 			<-done
 		}
-	}
+	}, true
 }
 
 // subscribers returns the number of connected stream clients.

@@ -181,3 +181,45 @@ func TestStreamOutlivesReadTimeout(t *testing.T) {
 		t.Fatalf("events came too fast to test the timeout: %v", time.Since(start))
 	}
 }
+
+// TestStreamLimit: past maxStreams open streams, a new one is refused with
+// 503 and Retry-After instead of taking another connection and goroutine.
+func TestStreamLimit(t *testing.T) {
+	e := newTestEnv(t)
+	s := e.server(Options{StreamInterval: time.Hour})
+	base := serve(t, s)
+	var cancels []func()
+	defer func() {
+		for _, c := range cancels {
+			c()
+		}
+	}()
+	for i := 0; i < maxStreams; i++ {
+		_, c, ok := s.hub.subscribe()
+		if !ok {
+			t.Fatalf("subscription %d refused below the limit", i)
+		}
+		cancels = append(cancels, c)
+	}
+	resp, err := http.Get(base + "/api/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("stream past the limit: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	cancels[0]()
+	cancels = cancels[1:]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/stream", nil)
+	resp, err = http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("stream after one left: %d", resp.StatusCode)
+	}
+}
