@@ -79,8 +79,10 @@ func TestE2EGracefulStop(t *testing.T) {
 	e.sleep(2 * e2ePoll) // the app has sampled the baseline c0
 
 	e.transfer(5_000_000, 64<<10, 0)
-	afterTransfer := e.counters()
-	app.stop(syscall.SIGTERM) // no wait: the shutdown flush must take a last sample
+	// Let the connection's last packets (FIN, ACK) land, but stop well
+	// within one poll interval: the shutdown flush must take a last sample.
+	afterTransfer := e.waitQuietFor(50*time.Millisecond, 2)
+	app.stop(syscall.SIGTERM)
 
 	c1 := e.waitQuiet()
 	if c1 != afterTransfer {
@@ -736,14 +738,21 @@ func (e *e2eEnv) counters() e2eCounters {
 // returns them.
 func (e *e2eEnv) waitQuiet() e2eCounters {
 	e.t.Helper()
+	return e.waitQuietFor(150*time.Millisecond, 2)
+}
+
+// waitQuietFor waits until n readings, every step apart, find the veth
+// counters unchanged, and returns them.
+func (e *e2eEnv) waitQuietFor(step time.Duration, n int) e2eCounters {
+	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	last := e.counters()
 	same := 0
-	for same < 2 {
+	for same < n {
 		if time.Now().After(deadline) {
 			e.t.Fatalf("%s counters never became quiet within 10 s (last %v)", e2eVethA, last)
 		}
-		e.sleep(150 * time.Millisecond)
+		e.sleep(step)
 		c := e.counters()
 		if c == last {
 			same++
