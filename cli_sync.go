@@ -43,6 +43,16 @@ func (d *deviceFlags) scopeDevice() (string, error) {
 	return d.device, nil
 }
 
+// openRecorded opens the database read-only for a command that needs some
+// history to exist.
+func (e *env) openRecorded(ctx context.Context) (*store.Store, error) {
+	st, err := e.openReadOnly(ctx, localZone())
+	if errors.Is(err, store.ErrNoDatabase) {
+		return nil, &failure{msg: "nothing recorded yet in " + e.dataDir + ": start PacketBuddy first", code: exitFailure}
+	}
+	return st, err
+}
+
 // syncOptions are the syncer's options from the configuration.
 func (e *env) syncOptions(progress func(cloudsync.Progress)) cloudsync.Options {
 	src, srcErr := cloudsync.ResolveURL(e.cfg.Sync, e.configPath, nil)
@@ -99,10 +109,7 @@ func cmdSync(e *env, args []string) error {
 
 func (e *env) syncStatus(asJSON bool) error {
 	ctx := context.Background()
-	st, err := e.openReadOnly(ctx, localZone())
-	if errors.Is(err, store.ErrNoDatabase) {
-		return &failure{msg: "nothing recorded yet in " + e.dataDir + ": start PacketBuddy first", code: exitFailure}
-	}
+	st, err := e.openRecorded(ctx)
 	if err != nil {
 		return err
 	}
@@ -221,10 +228,7 @@ func cmdDevices(e *env, args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	st, err := e.openReadOnly(ctx, localZone())
-	if errors.Is(err, store.ErrNoDatabase) {
-		return &failure{msg: "nothing recorded yet in " + e.dataDir + ": start PacketBuddy first", code: exitFailure}
-	}
+	st, err := e.openRecorded(ctx)
 	if err != nil {
 		return err
 	}
