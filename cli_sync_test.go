@@ -1,74 +1,22 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 	"github.com/packetbuddy/packetbuddy/store"
 )
-
-// testPostgres creates a private database on the test server for one test
-// and returns its URL; it skips (or fails under PACKETBUDDY_TEST_REQUIRE)
-// when no server answers.
-func testPostgres(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("PACKETBUDDY_TEST_POSTGRES_URL")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		req := os.Getenv("PACKETBUDDY_TEST_REQUIRE")
-		if req == "all" || strings.Contains(","+req+",", ",postgres,") {
-			t.Fatalf("PostgreSQL required but unavailable: %v", err)
-		}
-		t.Skipf("no PostgreSQL server: %v", err)
-	}
-	defer conn.Close(ctx)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "pbtest_cli_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 // TestSyncCommandsTwoDevices: two data dirs (two devices) sync through one
 // server with `sync now`; then each shows the other and --all-devices is the
 // exact sum. A rename travels with the next sync.
 func TestSyncCommandsTwoDevices(t *testing.T) {
-	dbURL := testPostgres(t)
+	dbURL := testenv.NewPostgresDatabase(t, "pbtest_cli_")
 	t.Setenv("PACKETBUDDY_DATABASE_URL", dbURL)
 	now := time.Now()
 	a, b := t.TempDir(), t.TempDir()

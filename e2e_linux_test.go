@@ -38,6 +38,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 const (
@@ -532,18 +534,9 @@ func newE2EEnv(t *testing.T) *e2eEnv {
 	return e
 }
 
-func e2eRequireList() bool {
-	for _, s := range strings.Split(os.Getenv("PACKETBUDDY_TEST_REQUIRE"), ",") {
-		if s = strings.TrimSpace(s); s == "all" || s == "netns" {
-			return true
-		}
-	}
-	return false
-}
-
 func e2eUnavailable(t *testing.T, why string) {
 	t.Helper()
-	if e2eRequireList() {
+	if testenv.Required("netns") {
 		t.Fatalf("network namespace test required by PACKETBUDDY_TEST_REQUIRE=%q but unavailable: %s",
 			os.Getenv("PACKETBUDDY_TEST_REQUIRE"), why)
 	}
@@ -552,7 +545,7 @@ func e2eUnavailable(t *testing.T, why string) {
 
 func e2eRequire(t *testing.T) {
 	t.Helper()
-	if testing.Short() && !e2eRequireList() {
+	if testing.Short() && !testenv.Required("netns") {
 		t.Skip("skipping network namespace end-to-end test in -short mode")
 	}
 	if os.Geteuid() != 0 {

@@ -3,106 +3,30 @@ package cloudsync
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/csv"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
-// require skips the test when a component is missing, unless
-// PACKETBUDDY_TEST_REQUIRE is "all" or names it: then the test fails.
-func require(t testing.TB, component string, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, c := range strings.Split(os.Getenv("PACKETBUDDY_TEST_REQUIRE"), ",") {
-		if c = strings.TrimSpace(c); c == "all" || c == component {
-			t.Fatalf("%s required (PACKETBUDDY_TEST_REQUIRE) but not available: %v", component, err)
-		}
-	}
-	t.Skipf("%s not available: %v", component, err)
-}
-
-// adminURL is the test server: PACKETBUDDY_TEST_POSTGRES_URL or the local
-// cluster with trust authentication.
-func adminURL() string {
-	if v := os.Getenv("PACKETBUDDY_TEST_POSTGRES_URL"); v != "" {
-		return v
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
-
-var pgOnce struct {
-	sync.Once
-	err error
-}
-
-func pgAvailable() error {
-	pgOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, adminURL())
-		if err != nil {
-			pgOnce.err = err
-			return
-		}
-		pgOnce.err = c.Ping(ctx)
-		c.Close(ctx)
-	})
-	return pgOnce.err
-}
+// adminURL is the test server (see testenv.PostgresAdminURL).
+func adminURL() string { return testenv.PostgresAdminURL() }
 
 // newDatabase creates an empty database for one test, dropped at cleanup,
 // and returns its URL.
 func newDatabase(t testing.TB) string {
 	t.Helper()
-	require(t, "postgres", pgAvailable())
-	ctx := context.Background()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "pbtest_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(ctx, adminURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		admin, err := pgx.Connect(ctx, adminURL())
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(adminURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return testenv.NewPostgresDatabase(t, "pbtest_")
 }
 
 // dbConn opens a direct connection to a test database.

@@ -2,47 +2,29 @@ package dashboard
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
-	"runtime"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/monitor"
 	"github.com/packetbuddy/packetbuddy/store"
+
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 // requireComponent skips the test when a component is missing, unless
 // PACKETBUDDY_TEST_REQUIRE is "all" or names it: then it fails.
 func requireComponent(t testing.TB, name, reason string) {
 	t.Helper()
-	req := os.Getenv("PACKETBUDDY_TEST_REQUIRE")
-	if req == "all" || slices.Contains(strings.Split(req, ","), name) {
-		t.Fatalf("%s required (PACKETBUDDY_TEST_REQUIRE=%s) but unavailable: %s", name, req, reason)
-	}
-	t.Skipf("%s unavailable: %s", name, reason)
+	testenv.Require(t, name, errors.New(reason))
 }
 
 // testOutputDir is where screenshots and logs go.
-func testOutputDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("PACKETBUDDY_TEST_OUTPUT")
-	if dir == "" {
-		_, file, _, _ := runtime.Caller(0)
-		dir = filepath.Join(filepath.Dir(file), "..", "test-output", "dashboard")
-	} else {
-		dir = filepath.Join(dir, "dashboard")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func testOutputDir(t testing.TB) string { return testenv.OutputDir(t, "dashboard") }
 
 // fakeCounters is the OS boundary of the monitor: kernel counters that
 // grow by a fixed amount per read while traffic is on.

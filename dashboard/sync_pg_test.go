@@ -2,89 +2,26 @@ package dashboard
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net"
 	"net/url"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/packetbuddy/packetbuddy/cloudsync"
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
 // The syncer is what the app passes as Options.Sync.
 var _ Sync = (*cloudsync.Syncer)(nil)
 
-// pgAdminURL is the test PostgreSQL server: PACKETBUDDY_TEST_POSTGRES_URL or
-// the local cluster with trust authentication (as in CI).
-func pgAdminURL() string {
-	if v := os.Getenv("PACKETBUDDY_TEST_POSTGRES_URL"); v != "" {
-		return v
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
-
-var pgCheck struct {
-	once sync.Once
-	err  error
-}
-
 // newPGDatabase creates an empty database for one test, dropped when it
 // ends, and returns its URL; it skips (or fails, when required) without
 // a server.
 func newPGDatabase(t testing.TB) string {
 	t.Helper()
-	pgCheck.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, pgAdminURL())
-		if err == nil {
-			err = c.Ping(ctx)
-			c.Close(ctx)
-		}
-		pgCheck.err = err
-	})
-	if pgCheck.err != nil {
-		requireComponent(t, "postgres", pgCheck.err.Error())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var b [6]byte
-	rand.Read(b[:])
-	name := "pbtest_dash_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(ctx, pgAdminURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		admin, err := pgx.Connect(ctx, pgAdminURL())
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(pgAdminURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return testenv.NewPostgresDatabase(t, "pbtest_dash_")
 }
 
 // testPassword is put in the database URLs; trust authentication ignores

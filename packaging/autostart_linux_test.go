@@ -2,12 +2,14 @@ package packaging
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 // useTempConfig points XDG_CONFIG_HOME and HOME at a fresh directory and
@@ -29,10 +31,7 @@ func requireTool(t *testing.T, name string) string {
 	if err == nil {
 		return p
 	}
-	if req := os.Getenv("PACKETBUDDY_TEST_REQUIRE"); req == "all" || strings.Contains(req, name) {
-		t.Fatalf("%s is required (PACKETBUDDY_TEST_REQUIRE=%q): %v", name, req, err)
-	}
-	t.Skipf("%s not installed (Debian package desktop-file-utils): %v", name, err)
+	testenv.Require(t, name, fmt.Errorf("not installed (Debian package desktop-file-utils): %w", err))
 	return ""
 }
 

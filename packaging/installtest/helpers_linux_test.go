@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 // testVersion is the version the builds are stamped with, so that the tests
@@ -44,32 +46,11 @@ func repoRoot(t *testing.T) string {
 }
 
 // outputDir is where screenshots and logs go.
-func outputDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("PACKETBUDDY_TEST_OUTPUT")
-	if dir == "" {
-		dir = filepath.Join(repoRoot(t), "test-output", "installtest")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func outputDir(t *testing.T) string { return testenv.OutputDir(t, "installtest") }
 
 // required reports whether PACKETBUDDY_TEST_REQUIRE makes a missing
 // component a failure.
-func required(component string) bool {
-	req := os.Getenv("PACKETBUDDY_TEST_REQUIRE")
-	if req == "all" {
-		return true
-	}
-	for _, c := range strings.Split(req, ",") {
-		if strings.TrimSpace(c) == component {
-			return true
-		}
-	}
-	return false
-}
+func required(component string) bool { return testenv.Required(component) }
 
 // requireTool returns the path of tool, part of component, or skips the
 // test (fails it, if the component is required) when it is missing.
