@@ -193,3 +193,22 @@ func decodeJSON(r *http.Request, v any) error {
 }
 
 var errBodyTooLarge = errors.New("request body too large")
+
+// readBody decodes the request's JSON body into v and answers the client
+// itself when it cannot: 413 for an oversize body, 400 otherwise. With
+// optional, an empty body is fine and leaves v as it is.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, v any, optional bool) bool {
+	if optional && r.ContentLength == 0 {
+		return true
+	}
+	err := decodeJSON(r, v)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, errBodyTooLarge):
+		s.fail(w, r, err)
+	default:
+		s.fail(w, r, &badRequest{err.Error()})
+	}
+	return false
+}

@@ -3,7 +3,6 @@ package dashboard
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -94,15 +93,8 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request) { s.setPaused(w,
 
 func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, paused bool) {
 	var body struct{}
-	if r.ContentLength != 0 {
-		if err := decodeJSON(r, &body); err != nil {
-			if errors.Is(err, errBodyTooLarge) {
-				s.fail(w, r, err)
-				return
-			}
-			s.fail(w, r, &badRequest{err.Error()})
-			return
-		}
+	if !s.readBody(w, r, &body, true) {
+		return
 	}
 	var err error
 	if paused {
@@ -130,12 +122,7 @@ func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 	var patch prefsPatch
-	if err := decodeJSON(r, &patch); err != nil {
-		if err == errBodyTooLarge {
-			s.fail(w, r, err)
-			return
-		}
-		s.fail(w, r, &badRequest{err.Error()})
+	if !s.readBody(w, r, &patch, false) {
 		return
 	}
 	cur, err := s.opts.Settings.Prefs(r.Context())

@@ -138,12 +138,7 @@ func (s *Server) syncToggle(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Enabled *bool `json:"enabled"`
 	}
-	if err := decodeJSON(r, &body); err != nil {
-		if errors.Is(err, errBodyTooLarge) {
-			s.fail(w, r, err)
-			return
-		}
-		s.fail(w, r, &badRequest{err.Error()})
+	if !s.readBody(w, r, &body, false) {
 		return
 	}
 	if body.Enabled == nil {
@@ -176,15 +171,8 @@ type syncFailure struct {
 // syncNow is POST /api/sync/now: one cycle at once.
 func (s *Server) syncNow(w http.ResponseWriter, r *http.Request) {
 	var body struct{}
-	if r.ContentLength != 0 {
-		if err := decodeJSON(r, &body); err != nil {
-			if errors.Is(err, errBodyTooLarge) {
-				s.fail(w, r, err)
-				return
-			}
-			s.fail(w, r, &badRequest{err.Error()})
-			return
-		}
+	if !s.readBody(w, r, &body, true) {
+		return
 	}
 	sy, ok := s.configuredSync(w)
 	if !ok {
