@@ -1,7 +1,6 @@
 package tray
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"image"
@@ -10,11 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 // screenTools are the programs of the on-screen test, with their Debian
@@ -61,40 +61,8 @@ func startProcess(t *testing.T, env []string, name string, args ...string) *exec
 	return cmd
 }
 
-// startXvfb starts a display chosen by Xvfb itself (-displayfd).
-func startXvfb(t *testing.T) string {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx24", screenW, screenH), "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		requireComponent(t, "xvfb", "cannot start Xvfb: "+err.Error())
-	}
-	w.Close()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(r).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case n := <-line:
-		if n == "" {
-			t.Fatal("Xvfb did not report its display")
-		}
-		return ":" + n
-	case <-time.After(10 * time.Second):
-		t.Fatal("Xvfb did not start within 10 s")
-	}
-	return ""
-}
+// startXvfb starts a private X server and returns its DISPLAY.
+func startXvfb(t *testing.T) string { return testenv.Xvfb(t, screenW, screenH) }
 
 func startScreen(t *testing.T) *screen {
 	t.Helper()
