@@ -9,6 +9,7 @@ import (
 	"github.com/packetbuddy/packetbuddy/cloudsync"
 	"github.com/packetbuddy/packetbuddy/monitor"
 	"github.com/packetbuddy/packetbuddy/packaging"
+	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/store"
 	"github.com/packetbuddy/packetbuddy/tray"
 )
@@ -24,7 +25,7 @@ type trayParts struct {
 	monitor      *monitor.Monitor
 	syncer       *cloudsync.Syncer // nil when sync is not set up
 	dashboardURL string
-	pricing      func() store.Pricing
+	pricing      func() report.Pricing
 	onExit       func() // see tray.Options.OnExit
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/internal/testenv"
+	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -37,7 +38,7 @@ func TestSyncCommandsTwoDevices(t *testing.T) {
 	if code != 0 {
 		t.Fatal(stderr)
 	}
-	var r store.ReportJSON
+	var r report.JSON
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}

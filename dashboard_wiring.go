@@ -6,7 +6,7 @@ import (
 
 	"github.com/packetbuddy/packetbuddy/cloudsync"
 	"github.com/packetbuddy/packetbuddy/dashboard"
-	"github.com/packetbuddy/packetbuddy/store"
+	"github.com/packetbuddy/packetbuddy/report"
 )
 
 // dashboardOptions builds the dashboard's options from the app's
@@ -30,8 +30,8 @@ func dashboardOptions(e *env, settings *dashboard.FileSettings) dashboard.Option
 // livePricing reads prices and units from the shared settings each time,
 // falling back to the configuration loaded at start when the file cannot
 // be read.
-func livePricing(e *env, settings *dashboard.FileSettings) func() store.Pricing {
-	return func() store.Pricing {
+func livePricing(e *env, settings *dashboard.FileSettings) func() report.Pricing {
+	return func() report.Pricing {
 		p, err := settings.Prefs(context.Background())
 		if err != nil {
 			return e.pricing()

@@ -16,7 +16,7 @@ import (
 	"strings"
 
 	"github.com/packetbuddy/packetbuddy/config"
-	"github.com/packetbuddy/packetbuddy/store"
+	"github.com/packetbuddy/packetbuddy/report"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -139,18 +139,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		rest = rest[1:]
 	}
 	if cmd != nil && !cmd.needsConfig {
-		return report(e, cmd.run(e, rest))
+		return exitStatus(e, cmd.run(e, rest))
 	}
 	// Subcommand flags may also set the globals, so configuration is
 	// loaded by each command after its own flags are parsed.
 	if cmd == nil {
-		return report(e, runApp(e))
+		return exitStatus(e, runApp(e))
 	}
-	return report(e, cmd.run(e, rest))
+	return exitStatus(e, cmd.run(e, rest))
 }
 
-// report prints err as one line and maps it to an exit status.
-func report(e *env, err error) int {
+// exitStatus prints err as one line and maps it to an exit status.
+func exitStatus(e *env, err error) int {
 	if err == nil {
 		return exitOK
 	}
@@ -213,9 +213,9 @@ func (e *env) load() error {
 }
 
 // pricing is the configured cost and units.
-func (e *env) pricing() store.Pricing {
-	u, _ := store.ParseUnits(e.cfg.Display.Units)
-	return store.Pricing{
+func (e *env) pricing() report.Pricing {
+	u, _ := report.ParseUnits(e.cfg.Display.Units)
+	return report.Pricing{
 		Currency: e.cfg.Cost.Currency, CurrencyCode: e.cfg.Cost.CurrencyCode,
 		RateSentPerGB: e.cfg.Cost.RateSentPerGB, RateReceivedPerGB: e.cfg.Cost.RateReceivedPerGB,
 		Units: u,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/packetbuddy/packetbuddy/config"
 	"github.com/packetbuddy/packetbuddy/dashboard"
+	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -90,7 +91,7 @@ func TestUsageCommandsJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("today without data: %d %s", code, stderr)
 	}
-	var r store.ReportJSON
+	var r report.JSON
 	if err := json.Unmarshal([]byte(out), &r); err != nil || r.TotalBytes != 0 {
 		t.Fatalf("today without data: %v %q", err, out)
 	}
@@ -104,7 +105,7 @@ func TestUsageCommandsJSON(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", cmd, code, stderr)
 		}
-		var r store.ReportJSON
+		var r report.JSON
 		if err := json.Unmarshal([]byte(out), &r); err != nil {
 			t.Fatalf("%v: %v", cmd, err)
 		}
@@ -147,7 +148,7 @@ func TestTodayInZones(t *testing.T) {
 			if code != 0 {
 				t.Fatal(stderr)
 			}
-			var r store.ReportJSON
+			var r report.JSON
 			json.Unmarshal([]byte(out), &r)
 			if r.BytesSent != 1 || r.Period.TimeZone != zone {
 				t.Errorf("today in %s: %d bytes (want 1), zone %q", zone, r.BytesSent, r.Period.TimeZone)
@@ -194,13 +195,13 @@ func TestLivePricingFollowsTheFile(t *testing.T) {
 	}
 	e := &env{cfg: config.Default()}
 	pricing := livePricing(e, dashboard.NewFileSettings(path))
-	if p := pricing(); p.RateSentPerGB != 7.5 || p.Units != store.UnitsDecimal {
+	if p := pricing(); p.RateSentPerGB != 7.5 || p.Units != report.UnitsDecimal {
 		t.Fatalf("initial pricing %+v", p)
 	}
 	if _, err := config.Update(path, map[string]config.Value{"cost.rate_sent_per_gb": 12.25, "display.units": "iec"}); err != nil {
 		t.Fatal(err)
 	}
-	if p := pricing(); p.RateSentPerGB != 12.25 || p.Units != store.UnitsIEC {
+	if p := pricing(); p.RateSentPerGB != 12.25 || p.Units != report.UnitsIEC {
 		t.Errorf("pricing after the file changed: %+v", p)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -100,7 +101,7 @@ func (s *Server) scopeError(ctx context.Context, q query, err error) error {
 // Usage is a usage response: the shared usage shape plus what the
 // dashboard shows beside it.
 type Usage struct {
-	store.ReportJSON
+	report.JSON
 	// Gaps are the labelled traffic records ("while PacketBuddy was not
 	// running") overlapping the period; their bytes are in the totals.
 	Gaps []store.Gap `json:"gaps"`
@@ -109,7 +110,7 @@ type Usage struct {
 	UnflushedBytes uint64 `json:"unflushed_bytes"`
 	// Projection is the month's expected usage at today's pace; only for
 	// the current month.
-	Projection *store.Usage `json:"projection,omitempty"`
+	Projection *report.Usage `json:"projection,omitempty"`
 }
 
 // includesLocal reports whether a scope covers this device's live traffic.
@@ -222,7 +223,7 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, q query, res ca
 	pr := prefs.Pricing()
 	rep := res.rep
 	unflushed := s.addUnflushed(&rep, q.scope)
-	out := Usage{ReportJSON: pr.Report(rep, res.top), Gaps: res.gaps, UnflushedBytes: unflushed}
+	out := Usage{JSON: pr.Report(rep, res.top), Gaps: res.gaps, UnflushedBytes: unflushed}
 	if now := s.opts.Now(); month && !now.Before(rep.Start) && now.Before(rep.End) {
 		elapsed := now.Sub(rep.Start).Seconds()
 		whole := rep.End.Sub(rep.Start).Seconds()

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -18,15 +19,15 @@ type DeviceView struct {
 	FirstSeen  time.Time `json:"first_seen,omitzero"`
 	// LastSeen is this device's last flush, another device's last
 	// contact with the sync server.
-	LastSeen time.Time   `json:"last_seen,omitzero"`
-	Today    store.Usage `json:"today"`
-	Month    store.Usage `json:"month"`
+	LastSeen time.Time    `json:"last_seen,omitzero"`
+	Today    report.Usage `json:"today"`
+	Month    report.Usage `json:"month"`
 }
 
 // DeviceTotals is the sum over every device.
 type DeviceTotals struct {
-	Today store.Usage `json:"today"`
-	Month store.Usage `json:"month"`
+	Today report.Usage `json:"today"`
+	Month report.Usage `json:"month"`
 }
 
 // Devices is the body of GET /api/devices.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/monitor"
+	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -82,7 +83,7 @@ type StreamEvent struct {
 	Up     float64           `json:"up"`
 	Down   float64           `json:"down"`
 	NICs   []monitor.NICRate `json:"nics"`
-	Today  *store.Usage      `json:"today,omitempty"`
+	Today  *report.Usage     `json:"today,omitempty"`
 	// Sync lets the page notice a finished sync cycle and reload.
 	Sync SyncState `json:"sync"`
 }

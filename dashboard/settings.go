@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/config"
-	"github.com/packetbuddy/packetbuddy/store"
+	"github.com/packetbuddy/packetbuddy/report"
 )
 
 // Prefs are the settings the dashboard shows and edits: cost and units.
@@ -24,19 +24,19 @@ type Prefs struct {
 }
 
 // Pricing converts the preferences into the store's pricing.
-func (p Prefs) Pricing() store.Pricing {
-	u, err := store.ParseUnits(p.Units)
+func (p Prefs) Pricing() report.Pricing {
+	u, err := report.ParseUnits(p.Units)
 	if err != nil {
-		u = store.UnitsDecimal
+		u = report.UnitsDecimal
 	}
-	return store.Pricing{Currency: p.Currency, CurrencyCode: p.CurrencyCode,
+	return report.Pricing{Currency: p.Currency, CurrencyCode: p.CurrencyCode,
 		RateSentPerGB: p.RateSentPerGB, RateReceivedPerGB: p.RateReceivedPerGB, Units: u}
 }
 
 // PrefsFromConfig takes the dashboard's preferences out of a configuration.
 func PrefsFromConfig(c config.Config) Prefs {
 	units := "decimal"
-	if u, err := store.ParseUnits(c.Display.Units); err == nil && u == store.UnitsIEC {
+	if u, err := report.ParseUnits(c.Display.Units); err == nil && u == report.UnitsIEC {
 		units = "iec"
 	}
 	return Prefs{Currency: c.Cost.Currency, CurrencyCode: c.Cost.CurrencyCode,
@@ -84,7 +84,7 @@ func (pt prefsPatch) apply(p Prefs) (Prefs, error) {
 		p.CurrencyCode = *pt.CurrencyCode
 	}
 	if pt.Units != nil {
-		u, err := store.ParseUnits(*pt.Units)
+		u, err := report.ParseUnits(*pt.Units)
 		if err != nil {
 			return p, fmt.Errorf("units: %w", err)
 		}

@@ -6,6 +6,9 @@
 // A flush adds bucket deltas and saves the kernel counters they came from in
 // one transaction; that is what makes the accounting crash-safe.
 //
-// The package also owns the units and cost rules (Pricing, Usage) so that the
-// CLI, the dashboard and the tray format numbers the same way.
+// How usage is shown (units, prices, the JSON shape) is package report's.
+//
+// The single-instance lock (lock.go) lives here because the store owns the
+// data directory: the lock guards the database's one writer, and every
+// process that opens the database for writing takes it in Open.
 package store

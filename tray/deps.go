@@ -9,6 +9,7 @@ import (
 
 	"github.com/packetbuddy/packetbuddy/monitor"
 	"github.com/packetbuddy/packetbuddy/packaging"
+	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -91,7 +92,7 @@ type Deps struct {
 	// Pricing returns the current prices and units; it is called on every
 	// refresh, so that a change made in the dashboard or the file shows at
 	// once.
-	Pricing      func() store.Pricing
+	Pricing      func() report.Pricing
 	DashboardURL string
 	Autostart    Autostart
 	// Sync is nil when no database URL is configured: the "Cloud sync"

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/packetbuddy/packetbuddy/monitor"
+	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -176,7 +177,7 @@ func trayHelper() error {
 		return err
 	}
 	deps := Deps{
-		Monitor: mon, Store: st, Pricing: store.DefaultPricing,
+		Monitor: mon, Store: st, Pricing: report.DefaultPricing,
 		DashboardURL: helperDashboard, Autostart: LoginItem{Exe: exe},
 	}
 	if os.Getenv("PB_SYNC") == "failing" {

@@ -6,7 +6,7 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"github.com/packetbuddy/packetbuddy/store"
+	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/tray/internal/icon"
 )
 
@@ -39,7 +39,7 @@ const maxTooltip = 127
 
 // usageText renders "1.32 GB · ₹9.90", leaving out the cost when no rate
 // is configured.
-func usageText(p store.Pricing, sent, recv uint64) string {
+func usageText(p report.Pricing, sent, recv uint64) string {
 	u := p.Usage(sent, recv)
 	if p.RateSentPerGB == 0 && p.RateReceivedPerGB == 0 {
 		return u.HumanReadable.Total
@@ -48,7 +48,7 @@ func usageText(p store.Pricing, sent, recv uint64) string {
 }
 
 // rateText renders a speed compactly: "1.2 MB/s".
-func rateText(u store.Units, bytesPerSec float64) string {
+func rateText(u report.Units, bytesPerSec float64) string {
 	if bytesPerSec < 0 {
 		bytesPerSec = 0
 	}
@@ -59,7 +59,7 @@ func rateText(u store.Units, bytesPerSec float64) string {
 // "↑ 1.2 MB/s  ↓ 5.4 MB/s — Today 1.32 GB · ₹9.90", with "Paused" in place
 // of the speed while paused and the first problem appended, cut to the
 // Windows limit.
-func tooltipText(p store.Pricing, v view) string {
+func tooltipText(p report.Pricing, v view) string {
 	var b strings.Builder
 	if v.paused {
 		b.WriteString("Paused")
@@ -76,7 +76,7 @@ func tooltipText(p store.Pricing, v view) string {
 }
 
 // titleText is the compact speed for the macOS menu bar.
-func titleText(p store.Pricing, v view) string {
+func titleText(p report.Pricing, v view) string {
 	if v.paused {
 		return "⏸"
 	}

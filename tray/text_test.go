@@ -6,16 +6,16 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"github.com/packetbuddy/packetbuddy/store"
+	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/tray/internal/icon"
 )
 
 func TestTooltipText(t *testing.T) {
-	inr := store.DefaultPricing()
-	free := store.Pricing{Units: store.UnitsIEC}
+	inr := report.DefaultPricing()
+	free := report.Pricing{Units: report.UnitsIEC}
 	tests := []struct {
 		name string
-		p    store.Pricing
+		p    report.Pricing
 		v    view
 		want string
 	}{
@@ -37,7 +37,7 @@ func TestTooltipText(t *testing.T) {
 
 func TestTooltipFitsWindows(t *testing.T) {
 	long := view{up: 999e12, down: 999e12, todaySent: 1 << 62, problems: []string{strings.Repeat("𝄞 astral plane ", 20)}}
-	got := tooltipText(store.Pricing{Currency: "CHF ", RateSentPerGB: 1e6, Units: store.UnitsDecimal}, long)
+	got := tooltipText(report.Pricing{Currency: "CHF ", RateSentPerGB: 1e6, Units: report.UnitsDecimal}, long)
 	if n := len(utf16.Encode([]rune(got))); n > maxTooltip {
 		t.Errorf("tooltip is %d UTF-16 units, more than %d: %q", n, maxTooltip, got)
 	}

@@ -18,6 +18,7 @@ import (
 	"fyne.io/systray"
 	"github.com/pkg/browser"
 
+	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/store"
 	"github.com/packetbuddy/packetbuddy/tray/internal/icon"
 )
@@ -340,9 +341,9 @@ func (t *Tray) readTotals(ctx context.Context, today store.Date, flush, now time
 
 // pricing is the current prices and units, or the defaults when none were
 // given.
-func (t *Tray) pricing() store.Pricing {
+func (t *Tray) pricing() report.Pricing {
 	if t.d.Pricing == nil {
-		return store.DefaultPricing()
+		return report.DefaultPricing()
 	}
 	return t.d.Pricing()
 }

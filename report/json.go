@@ -1,6 +1,10 @@
-package store
+package report
 
-import "time"
+import (
+	"time"
+
+	"github.com/packetbuddy/packetbuddy/store"
+)
 
 // Period names the dates a report covers.
 type Period struct {
@@ -30,9 +34,9 @@ type DayUsage struct {
 	Usage
 }
 
-// ReportJSON is the usage shape of the design plus what charts need. The CLI
+// JSON is the usage shape of the design plus what charts need. The CLI
 // prints it with --json and the HTTP API answers with it.
-type ReportJSON struct {
+type JSON struct {
 	Usage
 	Period      Period        `json:"period"`
 	Granularity string        `json:"granularity"`
@@ -50,8 +54,8 @@ func zoneName(loc *time.Location) string {
 }
 
 // Report renders r in the usage shape with these prices and units.
-func (p Pricing) Report(r Report, top []Point) ReportJSON {
-	out := ReportJSON{
+func (p Pricing) Report(r store.Report, top []store.Point) JSON {
+	out := JSON{
 		Usage:       p.Usage(r.Sent, r.Recv),
 		Period:      Period{Start: r.From.String(), End: r.To.String(), TimeZone: zoneName(r.Location)},
 		Granularity: r.Granularity,

@@ -1,4 +1,4 @@
-package store
+package report
 
 import (
 	"encoding/json"
