@@ -58,29 +58,3 @@ func TestExportDir(t *testing.T) {
 		t.Errorf("configured: %q", got)
 	}
 }
-
-func TestClaimNeverReplaces(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, data string) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	write("packetbuddy-x.csv", "first")
-	tmp := write(".tmp1", "second")
-	got, err := claim(tmp, dir, "packetbuddy-x.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := filepath.Join(dir, "packetbuddy-x-2.csv"); got != want {
-		t.Errorf("claim = %q, want %q", got, want)
-	}
-	for name, want := range map[string]string{"packetbuddy-x.csv": "first", "packetbuddy-x-2.csv": "second"} {
-		if data, _ := os.ReadFile(filepath.Join(dir, name)); string(data) != want {
-			t.Errorf("%s = %q, want %q", name, data, want)
-		}
-	}
-}

@@ -4,9 +4,7 @@ package tray
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -566,68 +564,6 @@ func (t *Tray) readAutostart() {
 		label = "Start at login (starts another copy: click to repair)"
 	}
 	t.autostart = autostartView{checked: err == nil && st.Enabled && !st.Stale, label: label}
-}
-
-// export writes all of this device's history to a new file in the export
-// directory through Store.Export, as the CLI and the HTTP API do. The data
-// goes to a temporary file first, so that a failed export never leaves a
-// truncated file under the final name.
-func (t *Tray) export(ctx context.Context, format string, now time.Time) (string, int64, error) {
-	dir := exportDir(t.o.ExportDir, t.o.DataDir)
-	if dir == "" {
-		return "", 0, errors.New("no folder to export to")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", 0, fmt.Errorf("export folder: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".packetbuddy-export-*")
-	if err != nil {
-		return "", 0, fmt.Errorf("export: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	rows, err := t.d.Store.Export(ctx, tmp, store.ExportOptions{Format: format, Location: t.loc})
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", 0, fmt.Errorf("export: %w", err)
-	}
-	path, err := claim(tmp.Name(), dir, exportName(now, format))
-	if err != nil {
-		return "", 0, fmt.Errorf("export: %w", err)
-	}
-	return path, rows, nil
-}
-
-// claim gives the file tmp the name base in dir, or base with "-2", "-3"...
-// before the extension when that is taken; it never replaces a file.
-func claim(tmp, dir, base string) (string, error) {
-	ext := filepath.Ext(base)
-	stem := base[:len(base)-len(ext)]
-	for i := 1; i < 100; i++ {
-		name := base
-		if i > 1 {
-			name = fmt.Sprintf("%s-%d%s", stem, i, ext)
-		}
-		path := filepath.Join(dir, name)
-		// Link, unlike Rename, refuses to replace an existing file.
-		err := os.Link(tmp, path)
-		if err == nil {
-			return path, nil
-		}
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		// A file system without hard links: rename if the name is free.
-		if _, serr := os.Lstat(path); serr == nil {
-			continue
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			return "", err
-		}
-		return path, nil
-	}
-	return "", fmt.Errorf("too many exports named %s", base)
 }
 
 // iconCache encodes each icon state once; Windows keeps every distinct icon
