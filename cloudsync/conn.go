@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/packetbuddy/packetbuddy/config"
 )
@@ -102,52 +101,6 @@ func hasPassword(conn string) bool {
 		return u.Query().Get("password") != ""
 	}
 	return strings.Contains(conn, "password")
-}
-
-// Redact describes a connection string as host:port/database only.
-func Redact(conn string) string {
-	if conn == "" {
-		return ""
-	}
-	cfg, err := pgconn.ParseConfig(conn)
-	if err != nil {
-		return "(unparsable database URL)"
-	}
-	host := cfg.Host
-	if !strings.HasPrefix(host, "/") {
-		host = net.JoinHostPort(host, strconv.Itoa(int(cfg.Port)))
-	}
-	return "postgres://" + host + "/" + cfg.Database
-}
-
-// secrets returns the strings that must never be shown: the password in
-// every spelling a URL may use.
-func secrets(conn string) []string {
-	var out []string
-	if cfg, err := pgconn.ParseConfig(conn); err == nil && cfg.Password != "" {
-		out = append(out, cfg.Password)
-		out = append(out, url.QueryEscape(cfg.Password), url.PathEscape(cfg.Password))
-	}
-	if u, err := url.Parse(conn); err == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			out = append(out, p)
-		}
-	}
-	// The whole string too, in case a library echoes it.
-	if conn != "" {
-		out = append(out, conn)
-	}
-	return out
-}
-
-// scrub removes every secret from a message.
-func scrub(msg string, secrets []string) string {
-	for _, s := range secrets {
-		if len(s) >= 3 {
-			msg = strings.ReplaceAll(msg, s, "********")
-		}
-	}
-	return msg
 }
 
 // isLocalHost reports whether a host is a Unix socket or a loopback address.
@@ -256,15 +209,7 @@ func (t txSettings) begin(ctx context.Context, conn *pgx.Conn, opts pgx.TxOption
 func connect(ctx context.Context, cfg *pgx.ConnConfig, sec []string) (*pgx.Conn, error) {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, &scrubbedError{msg: "connect to " + redactConfig(cfg) + ": " + scrub(err.Error(), sec), err: err}
+		return nil, &scrubbedError{msg: "connect to " + describeTarget(&cfg.Config) + ": " + scrub(err.Error(), sec), err: err}
 	}
 	return conn, nil
-}
-
-func redactConfig(cfg *pgx.ConnConfig) string {
-	host := cfg.Host
-	if !strings.HasPrefix(host, "/") {
-		host = net.JoinHostPort(host, strconv.Itoa(int(cfg.Port)))
-	}
-	return "postgres://" + host + "/" + cfg.Database
 }

@@ -164,6 +164,11 @@ func TestPasswordNeverShown(t *testing.T) {
 					t.Errorf("%s shows the password: %s", what, text)
 				}
 			}
+			for what, text := range map[string]string{"error": err.Error(), "status's last error": s.Status().LastError, "saved last error": saved.LastError} {
+				if strings.Contains(text, "://") {
+					t.Errorf("%s shows a URL: %s", what, text)
+				}
+			}
 			if !strings.Contains(string(status), "127.0.0.1") && i != 2 {
 				t.Errorf("status does not say which server: %s", status)
 			}

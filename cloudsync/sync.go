@@ -48,16 +48,6 @@ const (
 	DefaultStartDelay = 10 * time.Second
 )
 
-// States of Status.State.
-const (
-	StateNotConfigured = "not configured"
-	StateDisabled      = "disabled"
-	StateIdle          = "idle"     // waiting for the next interval
-	StateSyncing       = "syncing"  // a cycle is running
-	StateRetrying      = "retrying" // the last cycle failed; backing off
-	StateFailed        = "failed"   // a permanent error; waiting for the user
-)
-
 // Options are the optional settings of New; the zero value is usable.
 type Options struct {
 	// Source is the database; an empty URL leaves sync "not configured".
@@ -94,25 +84,6 @@ type Progress struct {
 	Phase string // "push" or "pull"
 	Done  int64  // rows so far in this phase
 	Total int64  // rows to push (push only; 0 when unknown)
-}
-
-// Status is what the tray, the API and "packetbuddy sync status" show. It
-// never contains the password.
-type Status struct {
-	State       string    `json:"state"`
-	Enabled     bool      `json:"enabled"`
-	Configured  bool      `json:"configured"`
-	Target      string    `json:"target,omitempty"`
-	LastAttempt time.Time `json:"last_attempt,omitzero"`
-	LastSuccess time.Time `json:"last_success,omitzero"`
-	LastError   string    `json:"last_error,omitempty"`
-	Permanent   bool      `json:"permanent_error,omitempty"`
-	NextAttempt time.Time `json:"next_attempt,omitzero"`
-	Failures    int       `json:"consecutive_failures,omitempty"`
-	Pending     int64     `json:"pending_buckets"`
-	Devices     int       `json:"devices_seen"`
-	Pushed      int64     `json:"last_pushed"`
-	Pulled      int64     `json:"last_pulled"`
 }
 
 // Syncer pushes this device's buckets to PostgreSQL and pulls the other
@@ -187,57 +158,8 @@ func New(ctx context.Context, st Store, opts Options) (*Syncer, error) {
 	return s, nil
 }
 
-// SavedStatus returns the status the syncer saved last (possibly in another
-// process: the running app), with the configuration of opts applied (target,
-// enabled unless toggled at runtime, a configuration error) and the pending
-// count read now. It is what "packetbuddy sync status" shows.
-func SavedStatus(ctx context.Context, st Store, opts Options) (Status, error) {
-	var out Status
-	v, ok, err := st.GetMeta(ctx, metaStatus)
-	if err != nil {
-		return out, err
-	}
-	if ok && v != "" {
-		if err := json.Unmarshal([]byte(v), &out); err != nil {
-			out = Status{}
-		}
-	}
-	out.Configured = opts.Source.Configured()
-	out.Target = opts.Source.Redacted()
-	out.Enabled = opts.Enabled
-	if e, ok, err := st.GetMeta(ctx, metaEnabled); err != nil {
-		return out, err
-	} else if ok {
-		out.Enabled = e == "1"
-	}
-	if opts.ConfigError != nil {
-		out.Configured = true
-		out.Permanent = true
-		out.LastError = scrub(opts.ConfigError.Error(), secrets(opts.Source.URL))
-	}
-	if out.Pending, err = st.PendingCount(ctx); err != nil {
-		return out, err
-	}
-	out.State = stateOf(out)
-	return out, nil
-}
-
 // idleState is the state between cycles; s.mu must be held.
 func (s *Syncer) idleState() string { return stateOf(s.status) }
-
-func stateOf(st Status) string {
-	switch {
-	case !st.Configured:
-		return StateNotConfigured
-	case !st.Enabled:
-		return StateDisabled
-	case st.Permanent:
-		return StateFailed
-	case st.Failures > 0:
-		return StateRetrying
-	}
-	return StateIdle
-}
 
 // Status returns a copy of the current status.
 func (s *Syncer) Status() Status {
@@ -355,7 +277,7 @@ func (s *Syncer) attempt(ctx context.Context, progress func(Progress)) error {
 		return fmt.Errorf("%w: turn it on in the tray or dashboard, or set [sync] enabled = true", ErrDisabled)
 	case s.opts.ConfigError != nil:
 		s.status.Permanent = true
-		s.status.LastError = scrub(s.opts.ConfigError.Error(), s.sec)
+		s.status.LastError = redactMessage(s.opts.ConfigError.Error(), s.sec)
 		s.status.State = s.idleState()
 		s.mu.Unlock()
 		return s.opts.ConfigError
@@ -371,7 +293,8 @@ func (s *Syncer) attempt(ctx context.Context, progress func(Progress)) error {
 
 	res, err := s.cycle(ctx, progress)
 	if err != nil {
-		msg := scrub(err.Error(), s.sec)
+		// The error is returned and kept in the status as it may be shown.
+		msg := redactMessage(err.Error(), s.sec)
 		if msg != err.Error() {
 			err = &scrubbedError{msg: msg, err: err}
 		}
