@@ -105,6 +105,18 @@ func truncateUTF16(s string, n int) string {
 	return strings.TrimRight(b.String(), " ") + "…"
 }
 
+// problemText is the problem line of the menu: the first problem, and how
+// many more there are; "" when there is none.
+func problemText(problems []string) string {
+	switch len(problems) {
+	case 0:
+		return ""
+	case 1:
+		return truncateUTF16("⚠ "+problems[0], 100)
+	}
+	return truncateUTF16(fmt.Sprintf("⚠ %s (and %d more)", problems[0], len(problems)-1), 100)
+}
+
 // syncText is the sync line of the menu.
 func syncText(s *SyncStatus, now time.Time) string {
 	switch {

@@ -66,6 +66,27 @@ func TestTruncateUTF16(t *testing.T) {
 	}
 }
 
+func TestProblemText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		problems []string
+		want     string
+	}{
+		{"none", nil, ""},
+		{"one", []string{"dashboard: port taken"}, "⚠ dashboard: port taken"},
+		{"three", []string{"dashboard: port taken", "saving usage: disk full", "x"}, "⚠ dashboard: port taken (and 2 more)"},
+		{"long", []string{strings.Repeat("a", 200)}, "⚠ " + strings.Repeat("a", 97) + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := problemText(tt.problems); got != tt.want {
+				t.Errorf("problemText = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestSyncText(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	tests := []struct {

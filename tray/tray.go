@@ -6,9 +6,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"fyne.io/systray"
 	"github.com/pkg/browser"
 
+	"github.com/packetbuddy/packetbuddy/monitor"
 	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/store"
 	"github.com/packetbuddy/packetbuddy/tray/internal/icon"
@@ -282,43 +284,59 @@ func (t *Tray) compute(ctx context.Context) view {
 	v := view{up: snap.Up, down: snap.Down, paused: snap.Paused}
 
 	today := store.DateOf(now)
-	c := &t.cache
-	if !c.valid || c.day != today || !snap.LastFlush.Equal(c.flush) || now.Sub(c.read) >= time.Minute || now.Before(c.read) {
-		if err := t.readTotals(ctx, today, snap.LastFlush, now); err != nil {
-			if t.lastTotals == nil || t.lastTotals.Error() != err.Error() {
-				t.log.Warn("cannot read totals for the tray", "err", err)
-			}
-			t.lastTotals = err
-		} else {
-			t.lastTotals = nil
-		}
+	if t.cache.stale(today, snap.LastFlush, now) {
+		t.refreshTotals(ctx, today, snap.LastFlush, now)
 	}
+	// The store has what was flushed; the monitor adds what was counted since.
 	dayStart := today.Start(t.loc)
 	monthStart := store.Date{Year: today.Year, Month: today.Month, Day: 1}.Start(t.loc)
 	us, ur := t.d.Monitor.Unflushed(dayStart, "")
 	ms, mr := t.d.Monitor.Unflushed(monthStart, "")
-	v.todaySent, v.todayRecv = c.todaySent+us, c.todayRecv+ur
-	v.monthSent, v.monthRecv = c.monthSent+ms, c.monthRecv+mr
+	v.todaySent, v.todayRecv = t.cache.todaySent+us, t.cache.todayRecv+ur
+	v.monthSent, v.monthRecv = t.cache.monthSent+ms, t.cache.monthRecv+mr
 
 	if t.d.Sync != nil {
 		s := t.d.Sync.Status()
 		v.sync = &s
 	}
-	t.mu.Lock()
-	for _, p := range t.problems {
-		v.problems = append(v.problems, p)
-	}
-	t.mu.Unlock()
-	sort.Strings(v.problems)
-	if snap.FlushError != "" {
-		v.problems = append(v.problems, "saving usage: "+snap.FlushError)
-	}
-	if t.lastTotals != nil {
-		v.problems = append(v.problems, "reading usage: "+t.lastTotals.Error())
-	}
+	v.problems = t.problemList(snap)
 	return v
 }
 
+// stale reports whether the cached totals must be read again: after a
+// flush, on a new day, a minute after the last read, or when the clock went
+// back.
+func (c *totals) stale(today store.Date, flush, now time.Time) bool {
+	return !c.valid || c.day != today || !flush.Equal(c.flush) || now.Sub(c.read) >= time.Minute || now.Before(c.read)
+}
+
+// refreshTotals reads the totals again, logging a failure once rather than
+// on every refresh; the menu shows it as a problem until a read succeeds.
+func (t *Tray) refreshTotals(ctx context.Context, today store.Date, flush, now time.Time) {
+	err := t.readTotals(ctx, today, flush, now)
+	if err != nil && (t.lastTotals == nil || t.lastTotals.Error() != err.Error()) {
+		t.log.Warn("cannot read totals for the tray", "err", err)
+	}
+	t.lastTotals = err
+}
+
+// problemList is every current problem: the reported ones sorted by
+// component, then saving and reading usage.
+func (t *Tray) problemList(snap monitor.Snapshot) []string {
+	t.mu.Lock()
+	problems := slices.Sorted(maps.Values(t.problems))
+	t.mu.Unlock()
+	if snap.FlushError != "" {
+		problems = append(problems, "saving usage: "+snap.FlushError)
+	}
+	if t.lastTotals != nil {
+		problems = append(problems, "reading usage: "+t.lastTotals.Error())
+	}
+	return problems
+}
+
+// readTotals reads today's and this month's totals from the store into the
+// cache.
 func (t *Tray) readTotals(ctx context.Context, today store.Date, flush, now time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -346,9 +364,28 @@ func (t *Tray) pricing() report.Pricing {
 	return t.d.Pricing()
 }
 
-// apply hands what changed to systray.
+// apply hands what changed to systray: every change costs the tray host an
+// update over D-Bus (or a window message), so unchanged values are skipped.
 func (t *Tray) apply(v view) {
-	p, s, m := t.pricing(), &t.shown, &t.menu
+	p := t.pricing()
+	t.applyIcon(p, v)
+	if t.menu.today == nil {
+		// Before the item exists (Linux): icon and tooltip only, so that
+		// the title stays the item's Id.
+		return
+	}
+	first := !t.shown.menuSet
+	t.shown.menuSet = true
+	if t.o.ShowSpeedInTitle {
+		t.applyTitle(p, v)
+	}
+	t.applyLines(p, v, first)
+	t.applyChecks(v, first)
+}
+
+// applyIcon sets the icon and the tooltip.
+func (t *Tray) applyIcon(p report.Pricing, v view) {
+	s := &t.shown
 	if st := v.iconState(); !s.set || st != s.icon {
 		s.icon = st
 		t.icons.set(st)
@@ -358,39 +395,35 @@ func (t *Tray) apply(v view) {
 		systray.SetTooltip(tip)
 	}
 	s.set = true
-	if m.today == nil {
-		// Before the item exists (Linux): icon and tooltip only, so that
-		// the title stays the item's Id.
-		return
+}
+
+func (t *Tray) applyTitle(p report.Pricing, v view) {
+	if title := titleText(p, v); title != t.shown.title {
+		t.shown.title = title
+		systray.SetTitle(title)
 	}
-	if t.o.ShowSpeedInTitle {
-		if title := titleText(p, v); title != s.title {
-			s.title = title
-			systray.SetTitle(title)
-		}
-	}
-	first := !s.menuSet
-	s.menuSet = true
-	// The usage lines follow the traffic; every change costs the host a
-	// layout update, so they change at most every few seconds (and at once
-	// when the menu opens or an action completes).
+}
+
+// applyLines sets the menu's text lines: usage, sync, the first problem and
+// the result of the last action. first forces every line.
+func (t *Tray) applyLines(p report.Pricing, v view, first bool) {
+	s, m := &t.shown, &t.menu
+	// The usage lines follow the traffic, so they change at most every few
+	// seconds (and at once when the menu opens or an action completes).
 	if first || t.applyMenu {
 		t.applyMenu, t.menuAt = false, time.Now()
 		setText(m.today, &s.today, "Today: "+usageText(p, v.todaySent, v.todayRecv), first)
 		setText(m.month, &s.month, "This month: "+usageText(p, v.monthSent, v.monthRecv), first)
 	}
 	setText(m.sync, &s.sync, syncText(v.sync, t.o.Now()), first)
-
-	problem := ""
-	if len(v.problems) > 0 {
-		problem = truncateUTF16("⚠ "+v.problems[0], 100)
-		if len(v.problems) > 1 {
-			problem = truncateUTF16(fmt.Sprintf("⚠ %s (and %d more)", v.problems[0], len(v.problems)-1), 100)
-		}
-	}
-	setOptional(m.problem, &s.problem, problem, first)
+	setOptional(m.problem, &s.problem, problemText(v.problems), first)
 	setOptional(m.notice, &s.notice, t.notice, first)
+}
 
+// applyChecks sets the checkboxes: Pause, Cloud sync and Start at login.
+// first forces every one.
+func (t *Tray) applyChecks(v view, first bool) {
+	s, m := &t.shown, &t.menu
 	if first || v.paused != s.paused {
 		s.paused = v.paused
 		setChecked(m.pause, v.paused)
@@ -417,6 +450,7 @@ func (t *Tray) apply(v view) {
 	}
 }
 
+// setText sets an item's title when it changed or force is set.
 func setText(it *systray.MenuItem, last *string, text string, force bool) {
 	if force || text != *last {
 		*last = text
@@ -438,132 +472,13 @@ func setOptional(it *systray.MenuItem, last *string, text string, force bool) {
 	it.Show()
 }
 
+// setChecked checks or unchecks a checkbox item.
 func setChecked(it *systray.MenuItem, on bool) {
 	if on {
 		it.Check()
 	} else {
 		it.Uncheck()
 	}
-}
-
-// handle starts an action. Actions that touch the disk, the network or
-// another program run on a worker and report back to the loop.
-func (t *Tray) handle(ctx context.Context, a action) {
-	if a == actMenuOpened {
-		t.readAutostart()
-		t.applyMenu = true
-		t.apply(t.compute(ctx))
-		return
-	}
-	if t.inflight[a] {
-		t.log.Debug("tray action already running", "action", a.String())
-		return
-	}
-	t.log.Debug("tray action", "action", a.String())
-	var work func(context.Context) func()
-	switch a {
-	case actOpen:
-		url := t.d.DashboardURL
-		work = func(context.Context) func() {
-			if err := t.o.OpenURL(url); err != nil {
-				return t.fail("open dashboard", err)
-			}
-			return nil
-		}
-	case actPause:
-		paused := t.d.Monitor.Snapshot().Paused
-		work = func(ctx context.Context) func() {
-			var err error
-			if paused {
-				err = t.d.Monitor.Resume(ctx)
-			} else {
-				err = t.d.Monitor.Pause(ctx)
-			}
-			if err != nil {
-				return t.fail(map[bool]string{true: "resume", false: "pause"}[paused], err)
-			}
-			t.log.Info("monitoring paused from the tray", "paused", !paused)
-			return nil
-		}
-	case actSync:
-		if t.d.Sync == nil {
-			return
-		}
-		on := t.d.Sync.Status().State == SyncOff
-		work = func(ctx context.Context) func() {
-			if err := t.d.Sync.SetEnabled(ctx, on); err != nil {
-				return t.fail("cloud sync", err)
-			}
-			return nil
-		}
-	case actExportCSV, actExportJSON:
-		format := store.FormatCSV
-		if a == actExportJSON {
-			format = store.FormatJSON
-		}
-		now := t.o.Now().In(t.loc)
-		work = func(ctx context.Context) func() {
-			path, rows, err := t.export(ctx, format, now)
-			if err != nil {
-				return t.fail("export", err)
-			}
-			t.log.Info("exported from the tray", "file", path, "rows", rows)
-			return func() { t.notice = fmt.Sprintf("Exported %d rows to %s", rows, shortPath(path)) }
-		}
-	case actAutostart:
-		enable := !t.autostart.checked
-		work = func(context.Context) func() {
-			var err error
-			if enable {
-				err = t.d.Autostart.Enable()
-			} else {
-				err = t.d.Autostart.Disable()
-			}
-			return func() {
-				t.readAutostart()
-				if err != nil {
-					t.fail("start at login", err)()
-				}
-			}
-		}
-	default:
-		return
-	}
-	t.inflight[a] = true
-	t.workers.Add(1)
-	go func() {
-		defer t.workers.Done()
-		done := work(ctx)
-		select {
-		case t.results <- func() {
-			delete(t.inflight, a)
-			if done != nil {
-				done()
-			}
-		}:
-		case <-ctx.Done():
-		}
-	}()
-}
-
-// fail logs a failed action and returns the loop-side update that shows it.
-func (t *Tray) fail(what string, err error) func() {
-	t.log.Warn("tray action failed", "action", what, "err", err)
-	return func() { t.notice = truncateUTF16(fmt.Sprintf("%s failed: %v", what, err), 100) }
-}
-
-// readAutostart reads the login item's real state into the loop's view.
-func (t *Tray) readAutostart() {
-	label := "Start at login"
-	st, err := t.d.Autostart.State()
-	switch {
-	case err != nil:
-		t.log.Warn("cannot read the login item", "err", err)
-		label = "Start at login (state unknown)"
-	case st.Enabled && st.Stale:
-		label = "Start at login (starts another copy: click to repair)"
-	}
-	t.autostart = autostartView{checked: err == nil && st.Enabled && !st.Stale, label: label}
 }
 
 // iconCache encodes each icon state once; Windows keeps every distinct icon
