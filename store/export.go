@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -33,66 +34,43 @@ type ExportOptions struct {
 }
 
 // Export streams the buckets of a period, oldest first, one row per device,
-// NIC and 15 minutes; rows are never all held in memory.
+// NIC and 15 minutes; rows are never all held in memory. When both Start
+// and End are set, the dates they cover must pass CheckRange; that and an
+// unknown scope are a *QueryError, returned before anything is written.
 func (s *Store) Export(ctx context.Context, w io.Writer, o ExportOptions) (int64, error) {
 	if o.Format != FormatCSV && o.Format != FormatJSON {
 		return 0, fmt.Errorf("unknown export format %q: want csv or json", o.Format)
 	}
-	loc := o.Location
-	if loc == nil {
-		loc = s.loc
+	if o.Location == nil {
+		o.Location = s.loc
 	}
-	start, end := int64(-1<<62), int64(1<<62)
-	if !o.Start.IsZero() {
-		start = o.Start.Unix()
+	if !o.Start.IsZero() && !o.End.IsZero() {
+		from := DateOf(o.Start.In(o.Location))
+		to := DateOf(o.End.Add(-time.Nanosecond).In(o.Location)) // End is exclusive
+		if err := CheckRange(from, to); err != nil {
+			return 0, err
+		}
 	}
-	if !o.End.IsZero() {
-		end = o.End.Unix()
-	}
-	q, err := s.resolveScope(ctx, o.Scope, "b")
+	rows, err := s.exportRows(ctx, o)
 	if err != nil {
 		return 0, err
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT b.start, dv.uuid, n.name, b.sent, b.recv FROM buckets b
-		JOIN nics n ON n.id = b.nic JOIN devices dv ON dv.id = b.device
-		WHERE `+q.where+` AND b.start >= ? AND b.start < ? ORDER BY b.start, dv.uuid, n.name`, append(q.args, start, end)...)
-	if err != nil {
-		return 0, fmt.Errorf("export: %w", err)
-	}
 	defer rows.Close()
-
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var cw *csv.Writer
-	if o.Format == FormatCSV {
-		cw = csv.NewWriter(bw)
-		if err := cw.Write(ExportColumns); err != nil {
-			return 0, err
-		}
-	} else if _, err := bw.WriteString("[\n"); err != nil {
+	ew := newExportWriter(w, o.Format)
+	if err := ew.begin(); err != nil {
 		return 0, err
 	}
 	var n int64
 	for rows.Next() {
+		var r exportRow
 		var ts, sent, recv int64
-		var dev, nic string
-		if err := rows.Scan(&ts, &dev, &nic, &sent, &recv); err != nil {
+		if err := rows.Scan(&ts, &r.Device, &r.NIC, &sent, &recv); err != nil {
 			return n, err
 		}
 		t := time.Unix(ts, 0)
-		utc, local := t.UTC().Format(time.RFC3339), t.In(loc).Format(time.RFC3339)
-		if cw != nil {
-			err = cw.Write([]string{utc, local, dev, csvText(nic), strconv.FormatInt(sent, 10), strconv.FormatInt(recv, 10)})
-		} else {
-			if n > 0 {
-				bw.WriteString(",\n")
-			}
-			var b []byte
-			b, err = json.Marshal(exportRow{utc, local, dev, nic, uint64(sent), uint64(recv)})
-			if err == nil {
-				_, err = bw.Write(b)
-			}
-		}
-		if err != nil {
+		r.StartUTC, r.StartLocal = t.UTC().Format(time.RFC3339), t.In(o.Location).Format(time.RFC3339)
+		r.Sent, r.Recv = uint64(sent), uint64(recv)
+		if err := ew.row(r); err != nil {
 			return n, fmt.Errorf("export: %w", err)
 		}
 		n++
@@ -108,18 +86,89 @@ func (s *Store) Export(ctx context.Context, w io.Writer, o ExportOptions) (int64
 	if err := rows.Err(); err != nil {
 		return n, fmt.Errorf("export: %w", err)
 	}
-	if cw != nil {
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return n, err
-		}
-	} else if _, err := bw.WriteString("\n]\n"); err != nil {
+	if err := ew.end(); err != nil {
 		return n, err
 	}
 	if o.Progress != nil {
 		o.Progress(n)
 	}
-	return n, bw.Flush()
+	return n, nil
+}
+
+// exportRows queries the buckets Export writes, in its order.
+func (s *Store) exportRows(ctx context.Context, o ExportOptions) (*sql.Rows, error) {
+	start, end := int64(-1<<62), int64(1<<62)
+	if !o.Start.IsZero() {
+		start = o.Start.Unix()
+	}
+	if !o.End.IsZero() {
+		end = o.End.Unix()
+	}
+	q, err := s.resolveScope(ctx, o.Scope, "b")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT b.start, dv.uuid, n.name, b.sent, b.recv FROM buckets b
+		JOIN nics n ON n.id = b.nic JOIN devices dv ON dv.id = b.device
+		WHERE `+q.where+` AND b.start >= ? AND b.start < ? ORDER BY b.start, dv.uuid, n.name`, append(q.args, start, end)...)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	return rows, nil
+}
+
+// exportWriter writes export rows as CSV or as a JSON array, buffered.
+type exportWriter struct {
+	bw   *bufio.Writer
+	csv  *csv.Writer // nil for JSON
+	rows int
+}
+
+func newExportWriter(w io.Writer, format string) *exportWriter {
+	ew := &exportWriter{bw: bufio.NewWriterSize(w, 64<<10)}
+	if format == FormatCSV {
+		ew.csv = csv.NewWriter(ew.bw)
+	}
+	return ew
+}
+
+// begin writes the CSV header or opens the JSON array.
+func (ew *exportWriter) begin() error {
+	if ew.csv != nil {
+		return ew.csv.Write(ExportColumns)
+	}
+	_, err := ew.bw.WriteString("[\n")
+	return err
+}
+
+func (ew *exportWriter) row(r exportRow) error {
+	ew.rows++
+	if ew.csv != nil {
+		return ew.csv.Write([]string{r.StartUTC, r.StartLocal, r.Device, csvText(r.NIC),
+			strconv.FormatUint(r.Sent, 10), strconv.FormatUint(r.Recv, 10)})
+	}
+	if ew.rows > 1 {
+		ew.bw.WriteString(",\n")
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = ew.bw.Write(b)
+	return err
+}
+
+// end closes the JSON array and flushes everything to the writer.
+func (ew *exportWriter) end() error {
+	if ew.csv != nil {
+		ew.csv.Flush()
+		if err := ew.csv.Error(); err != nil {
+			return err
+		}
+	} else if _, err := ew.bw.WriteString("\n]\n"); err != nil {
+		return err
+	}
+	return ew.bw.Flush()
 }
 
 // csvText keeps a spreadsheet from reading a name as a formula: a cell that

@@ -26,6 +26,15 @@ func ParseDate(s string) (Date, error) {
 	return DateOf(t), nil
 }
 
+// ParseMonth parses a strict YYYY-MM month and returns its first day.
+func ParseMonth(s string) (Date, error) {
+	t, err := time.Parse("2006-01", s)
+	if err != nil || len(s) != 7 {
+		return Date{}, fmt.Errorf("bad month %q: want YYYY-MM", s)
+	}
+	return DateOf(t), nil
+}
+
 // DateOf returns the calendar date of t in t's location.
 func DateOf(t time.Time) Date {
 	y, m, d := t.Date()
@@ -48,6 +57,9 @@ func (d Date) AddDays(n int) Date {
 func (d Date) Before(o Date) bool { return d.key() < o.key() }
 
 func (d Date) key() int64 { return int64(d.Year)*10000 + int64(d.Month)*100 + int64(d.Day) }
+
+// dayNumber counts days from 1970-01-01.
+func (d Date) dayNumber() int64 { return d.Start(time.UTC).Unix() / (24 * 60 * 60) }
 
 func dateFromKey(k int64) Date { return Date{int(k / 10000), time.Month(k / 100 % 100), int(k % 100)} }
 
@@ -98,6 +110,8 @@ type scopeSQL struct {
 	args  []any
 }
 
+// resolveScope turns a scope into a condition on the table aliased alias.
+// A device or NIC the database does not know is a *QueryError.
 func (s *Store) resolveScope(ctx context.Context, sc Scope, alias string) (scopeSQL, error) {
 	var parts []string
 	var args []any
@@ -106,13 +120,9 @@ func (s *Store) resolveScope(ctx context.Context, sc Scope, alias string) (scope
 		parts = append(parts, alias+".device = 1")
 	case "all":
 	default:
-		var id int64
-		err := s.r.QueryRowContext(ctx, `SELECT id FROM devices WHERE uuid = ? OR name = ? ORDER BY id LIMIT 1`, sc.Device, sc.Device).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return scopeSQL{}, fmt.Errorf("%w: %q", ErrUnknownDevice, sc.Device)
-		}
+		id, _, err := resolveDevice(ctx, s.r, sc.Device)
 		if err != nil {
-			return scopeSQL{}, fmt.Errorf("resolve device: %w", err)
+			return scopeSQL{}, err
 		}
 		parts = append(parts, alias+".device = ?")
 		args = append(args, id)
@@ -121,7 +131,11 @@ func (s *Store) resolveScope(ctx context.Context, sc Scope, alias string) (scope
 		var id int64
 		err := s.r.QueryRowContext(ctx, `SELECT id FROM nics WHERE name = ?`, sc.NIC).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
-			return scopeSQL{}, fmt.Errorf("%w: %q", ErrUnknownNIC, sc.NIC)
+			recorded, err := s.NICs(ctx)
+			if err != nil {
+				return scopeSQL{}, err
+			}
+			return scopeSQL{}, unknownNIC(sc.NIC, recorded)
 		}
 		if err != nil {
 			return scopeSQL{}, fmt.Errorf("resolve nic: %w", err)
@@ -133,6 +147,30 @@ func (s *Store) resolveScope(ctx context.Context, sc Scope, alias string) (scope
 		return scopeSQL{where: "1 = 1"}, nil
 	}
 	return scopeSQL{where: strings.Join(parts, " AND "), args: args}, nil
+}
+
+// rowQuerier is a *sql.DB or a *sql.Tx.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// resolveDevice finds a device by UUID or name: a UUID wins, and a name
+// must name exactly one device. An unknown or ambiguous device is a
+// *QueryError.
+func resolveDevice(ctx context.Context, q rowQuerier, device string) (id int64, uuid string, err error) {
+	var named int
+	err = q.QueryRowContext(ctx, `SELECT id, uuid, (SELECT COUNT(*) FROM devices WHERE name = ?1)
+		FROM devices WHERE uuid = ?1 OR name = ?1 ORDER BY uuid != ?1, id LIMIT 1`, device).Scan(&id, &uuid, &named)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", unknownDevice(device)
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("resolve device: %w", err)
+	}
+	if uuid != device && named > 1 {
+		return 0, "", ambiguousDevice(device)
+	}
+	return id, uuid, nil
 }
 
 func (s *Store) nicNames(ctx context.Context) (map[int64]string, error) {
@@ -289,25 +327,20 @@ func (s *Store) Day(ctx context.Context, d Date, loc *time.Location, sc Scope) (
 	return s.report(ctx, sc, loc, bounds, labels, ByHour, false)
 }
 
-// MaxRangeDays bounds a range query (20 years).
-const MaxRangeDays = 20*366 + 1
-
 // Range reports the inclusive local dates from..to with a daily series.
+// A range that CheckRange refuses is a *QueryError.
 func (s *Store) Range(ctx context.Context, from, to Date, loc *time.Location, sc Scope) (Report, error) {
 	if loc == nil {
 		loc = s.loc
 	}
-	if to.Before(from) {
-		return Report{}, fmt.Errorf("end %s is before start %s", to, from)
+	if err := CheckRange(from, to); err != nil {
+		return Report{}, err
 	}
 	var bounds []time.Time
 	var labels []string
 	for d := from; !to.Before(d); d = d.AddDays(1) {
 		bounds = append(bounds, d.Start(loc))
 		labels = append(labels, d.String())
-		if len(bounds) > MaxRangeDays {
-			return Report{}, fmt.Errorf("range %s..%s is longer than 20 years", from, to)
-		}
 	}
 	bounds = append(bounds, to.AddDays(1).Start(loc))
 	return s.report(ctx, sc, loc, bounds, labels, ByDay, true)

@@ -41,6 +41,8 @@ var (
 	ErrUnknownNIC = errors.New("unknown NIC")
 	// ErrUnknownDevice means a query named a device that is not known.
 	ErrUnknownDevice = errors.New("unknown device")
+	// ErrAmbiguousDevice means a device name matches more than one device.
+	ErrAmbiguousDevice = errors.New("ambiguous device name")
 	// ErrReadOnly means a write was attempted on a read-only store.
 	ErrReadOnly = errors.New("store opened read-only")
 )

@@ -16,9 +16,6 @@ const (
 	metaPushAck = "sync_push_ack" // highest local change number the server has
 )
 
-// ErrAmbiguousDevice means a device name matches more than one device.
-var ErrAmbiguousDevice = errors.New("ambiguous device name")
-
 // Device is one device known to this database: this machine or one that
 // sync pulled from the server.
 type Device struct {
@@ -275,21 +272,11 @@ func (s *Store) RenameDevice(ctx context.Context, device, name string) (string, 
 	var id int64
 	var uuid string
 	if device == "" {
-		err = tx.QueryRowContext(ctx, `SELECT id, uuid FROM devices WHERE id = 1`).Scan(&id, &uuid)
-	} else {
-		// A UUID wins; a name must name exactly one device.
-		var n int
-		err = tx.QueryRowContext(ctx, `SELECT id, uuid, (SELECT COUNT(*) FROM devices WHERE name = ?1)
-			FROM devices WHERE uuid = ?1 OR name = ?1 ORDER BY uuid != ?1, id LIMIT 1`, device).Scan(&id, &uuid, &n)
-		if err == nil && uuid != device && n > 1 {
-			return "", fmt.Errorf("%w: %d devices are named %q; use the device ID", ErrAmbiguousDevice, n, device)
+		if err := tx.QueryRowContext(ctx, `SELECT id, uuid FROM devices WHERE id = 1`).Scan(&id, &uuid); err != nil {
+			return "", fmt.Errorf("rename device: %w", err)
 		}
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("%w: %q", ErrUnknownDevice, device)
-	}
-	if err != nil {
-		return "", fmt.Errorf("rename device: %w", err)
+	} else if id, uuid, err = resolveDevice(ctx, tx, device); err != nil {
+		return "", err // a *QueryError names the device already
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE devices SET name = ? WHERE id = ?`, name, id); err != nil {
 		return "", fmt.Errorf("rename device: %w", err)
