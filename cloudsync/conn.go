@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/packetbuddy/packetbuddy/config"
 )
@@ -136,21 +137,8 @@ func ParseConn(conn string, o ConnOptions) (*pgx.ConnConfig, error) {
 		return nil, &PermanentError{Err: fmt.Errorf("%w: %s", ErrBadURL, scrub(err.Error(), sec))}
 	}
 	if !o.AllowInsecure {
-		targets := []struct {
-			host string
-			tls  bool
-		}{{cfg.Host, cfg.TLSConfig != nil}}
-		for _, f := range cfg.Fallbacks {
-			targets = append(targets, struct {
-				host string
-				tls  bool
-			}{f.Host, f.TLSConfig != nil})
-		}
-		for _, t := range targets {
-			if !t.tls && !isLocalHost(t.host) {
-				return nil, &PermanentError{Err: fmt.Errorf("%w: %s would be reached without TLS; add sslmode=require (or verify-full) to the URL, or set allow_insecure = true in [sync] if this network is trusted",
-					ErrInsecure, t.host)}
-			}
+		if err := requireTLS(cfg); err != nil {
+			return nil, err
 		}
 	}
 	if o.ConnectTimeout <= 0 {
@@ -169,6 +157,20 @@ func ParseConn(conn string, o ConnOptions) (*pgx.ConnConfig, error) {
 	// not as startup parameters: poolers in transaction mode (Neon's
 	// -pooler endpoints, PgBouncer) refuse or drop those.
 	return cfg, nil
+}
+
+// requireTLS refuses a configuration that would reach a host other than
+// this machine without TLS, first or on a fallback (sslmode=prefer falls
+// back to plain text).
+func requireTLS(cfg *pgx.ConnConfig) error {
+	targets := append([]*pgconn.FallbackConfig{{Host: cfg.Host, Port: cfg.Port, TLSConfig: cfg.TLSConfig}}, cfg.Fallbacks...)
+	for _, t := range targets {
+		if t.TLSConfig == nil && !isLocalHost(t.Host) {
+			return &PermanentError{Err: fmt.Errorf("%w: %s would be reached without TLS; add sslmode=require (or verify-full) to the URL, or set allow_insecure = true in [sync] if this network is trusted",
+				ErrInsecure, t.Host)}
+		}
+	}
+	return nil
 }
 
 // txSettings are the SET LOCAL values every transaction starts with.

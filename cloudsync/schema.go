@@ -18,12 +18,14 @@ var migrationFiles embed.FS
 // ("PBSYNC" in ASCII), so that devices starting together do not race.
 const migrationLock int64 = 0x504253594e43
 
+// migration is one numbered file of migrations/.
 type migration struct {
 	version int
 	name    string
 	body    string
 }
 
+// migrations returns the embedded migrations in version order.
 func migrations() ([]migration, error) {
 	entries, err := migrationFiles.ReadDir("migrations")
 	if err != nil {
@@ -64,35 +66,66 @@ func migrate(ctx context.Context, conn *pgx.Conn, set txSettings) error {
 		return err
 	}
 	known := ms[len(ms)-1].version
-	newer := func(cur int) error {
-		return &PermanentError{Err: fmt.Errorf("%w: the server has version %d, this app knows %d; upgrade PacketBuddy on this device", ErrSchemaNewer, cur, known)}
-	}
 	tx, err := set.begin(ctx, conn, pgx.TxOptions{})
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	// Fast path without the lock: the schema is there and current.
+	cur, err := installedVersion(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if cur == known {
+		return tx.Commit(ctx)
+	}
+	if cur < known {
+		if err := prepareSchema(ctx, tx, set.schema); err != nil {
+			return err
+		}
+		// Another device may have migrated while this one waited.
+		if cur, err = installedVersion(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if cur > known {
+		return &PermanentError{Err: fmt.Errorf("%w: the server has version %d, this app knows %d; upgrade PacketBuddy on this device", ErrSchemaNewer, cur, known)}
+	}
+	for _, m := range ms {
+		if m.version <= cur {
+			continue
+		}
+		if err := applyMigration(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+// installedVersion is the newest migration applied on the server; 0 when
+// there is no schema yet.
+func installedVersion(ctx context.Context, tx pgx.Tx) (int, error) {
 	var exists bool
 	if err := tx.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+		return 0, fmt.Errorf("read schema version: %w", err)
 	}
-	if exists {
-		var cur int
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
-			return fmt.Errorf("read schema version: %w", err)
-		}
-		if cur > known {
-			return newer(cur)
-		}
-		if cur == known {
-			return tx.Commit(ctx)
-		}
+	if !exists {
+		return 0, nil
 	}
+	var cur int
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return cur, nil
+}
+
+// prepareSchema takes the migration lock and creates the schema and the
+// table of applied migrations when they are missing.
+func prepareSchema(ctx context.Context, tx pgx.Tx, schema string) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 		return fmt.Errorf("lock schema: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{set.schema}.Sanitize()); err != nil {
+	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -101,23 +134,16 @@ func migrate(ctx context.Context, conn *pgx.Conn, set txSettings) error {
 		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	var cur int
-	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+	return nil
+}
+
+// applyMigration runs one migration and records it.
+func applyMigration(ctx context.Context, tx pgx.Tx, m migration) error {
+	if _, err := tx.Exec(ctx, m.body); err != nil {
+		return fmt.Errorf("remote migration %s: %w", m.name, err)
 	}
-	if cur > known {
-		return newer(cur)
+	if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations(version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+		return fmt.Errorf("remote migration %s: %w", m.name, err)
 	}
-	for _, m := range ms {
-		if m.version <= cur {
-			continue
-		}
-		if _, err := tx.Exec(ctx, m.body); err != nil {
-			return fmt.Errorf("remote migration %s: %w", m.name, err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations(version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			return fmt.Errorf("remote migration %s: %w", m.name, err)
-		}
-	}
-	return tx.Commit(ctx)
+	return nil
 }

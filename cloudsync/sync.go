@@ -267,41 +267,66 @@ func (s *Syncer) SyncNow(ctx context.Context) error {
 // attempt runs a cycle and records the outcome in the status and the
 // schedule.
 func (s *Syncer) attempt(ctx context.Context, progress func(Progress)) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
+	s.cycleMu.Lock()
+	defer s.cycleMu.Unlock()
+	s.markSyncing()
+	res, err := s.cycle(ctx, progress)
+	err = s.redactError(err)
+	st := s.record(ctx, res, err)
+	s.logOutcome(ctx, st, res, err)
+	s.saveStatus(ctx, st)
+	s.nudge()
+	return err
+}
+
+// ready returns why no cycle may run: sync is not configured, switched off,
+// or configured in a file others can read (a permanent failure).
+func (s *Syncer) ready() error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch {
 	case !s.status.Configured:
-		s.mu.Unlock()
 		return fmt.Errorf("%w: set %s or [sync] database_url", ErrNotConfigured, EnvDatabaseURL)
 	case !s.status.Enabled:
-		s.mu.Unlock()
 		return fmt.Errorf("%w: turn it on in the tray or dashboard, or set [sync] enabled = true", ErrDisabled)
 	case s.opts.ConfigError != nil:
 		s.status.Permanent = true
 		s.status.LastError = redactMessage(s.opts.ConfigError.Error(), s.sec)
 		s.status.State = s.idleState()
-		s.mu.Unlock()
 		return s.opts.ConfigError
 	}
-	s.mu.Unlock()
+	return nil
+}
 
-	s.cycleMu.Lock()
-	defer s.cycleMu.Unlock()
+// markSyncing shows a cycle as started.
+func (s *Syncer) markSyncing() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.status.State = StateSyncing
 	s.status.LastAttempt = s.opts.Now()
-	s.mu.Unlock()
+}
 
-	res, err := s.cycle(ctx, progress)
-	if err != nil {
-		// The error is returned and kept in the status as it may be shown.
-		msg := redactMessage(err.Error(), s.sec)
-		if msg != err.Error() {
-			err = &scrubbedError{msg: msg, err: err}
-		}
+// redactError returns err with the message that may be shown (see
+// redactMessage), still matching what err matched with errors.Is and As.
+func (s *Syncer) redactError(err error) error {
+	if err == nil {
+		return nil
 	}
-	pending, perr := s.st.PendingCount(ctx)
+	if msg := redactMessage(err.Error(), s.sec); msg != err.Error() {
+		return &scrubbedError{msg: msg, err: err}
+	}
+	return err
+}
 
+// record keeps the outcome of a cycle in the status, schedules the next
+// one and returns the new status.
+func (s *Syncer) record(ctx context.Context, res cycleResult, err error) Status {
+	pending, perr := s.st.PendingCount(ctx)
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	now := s.opts.Now()
 	s.status.Pushed, s.status.Pulled = res.pushed, res.pulled
 	if res.devices > 0 {
@@ -330,9 +355,11 @@ func (s *Syncer) attempt(ctx context.Context, progress func(Progress)) error {
 		s.status.NextAttempt = now.Add(backoff(s.status.Failures, s.rng))
 	}
 	s.status.State = s.idleState()
-	st := s.status
-	s.mu.Unlock()
+	return s.status
+}
 
+// logOutcome logs a cycle's end; a cancelled cycle is not a failure.
+func (s *Syncer) logOutcome(ctx context.Context, st Status, res cycleResult, err error) {
 	switch {
 	case err == nil:
 		s.log.Debug("sync done", "pushed", res.pushed, "pulled", res.pulled, "devices", res.devices)
@@ -342,16 +369,21 @@ func (s *Syncer) attempt(ctx context.Context, progress func(Progress)) error {
 	default:
 		s.log.Warn("sync failed; will retry", "target", st.Target, "err", st.LastError, "retry_at", st.NextAttempt.Format(time.RFC3339))
 	}
-	if b, jerr := json.Marshal(st); jerr == nil {
-		// Saved with a fresh context: a cancelled cycle still records.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if serr := s.st.SetMeta(sctx, metaStatus, string(b)); serr != nil {
-			s.log.Debug("save sync status", "err", serr)
-		}
-		cancel()
+}
+
+// saveStatus keeps st in the local database for "packetbuddy sync status",
+// which runs in another process.
+func (s *Syncer) saveStatus(ctx context.Context, st Status) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return
 	}
-	s.nudge()
-	return err
+	// A fresh context: a cancelled cycle still records how it ended.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.st.SetMeta(ctx, metaStatus, string(b)); err != nil {
+		s.log.Debug("save sync status", "err", err)
+	}
 }
 
 type cycleResult struct {
@@ -402,67 +434,22 @@ func (s *Syncer) registerDevice(ctx context.Context, conn *pgx.Conn) (int32, err
 		return 0, fmt.Errorf("register device: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	var serverID string
-	if err := tx.QueryRow(ctx, `SELECT server_id::text FROM server_info`).Scan(&serverID); err != nil {
-		return 0, fmt.Errorf("read server id: %w", err)
+	if err := s.followServer(ctx, tx); err != nil {
+		return 0, err
 	}
-	known, _, err := s.st.GetMeta(ctx, metaServerID)
+	me, err := s.upsertDevice(ctx, tx)
 	if err != nil {
 		return 0, err
 	}
-	if known != serverID {
-		if known != "" {
-			s.log.Info("sync server changed; pushing everything again", "target", s.opts.Source.Redacted())
-		}
-		if err := s.st.ResetPushAck(ctx); err != nil {
-			return 0, err
-		}
-		if err := s.st.SetMeta(ctx, metaPullXID, "0"); err != nil {
-			return 0, err
-		}
-		if err := s.st.SetMeta(ctx, metaServerID, serverID); err != nil {
-			return 0, err
-		}
-	}
-	me, err := s.st.LocalDevice(ctx)
+	renames, err := s.pushRenames(ctx, tx)
 	if err != nil {
 		return 0, err
-	}
-	platform := me.Platform
-	if platform == "" {
-		platform = runtime.GOOS + "/" + runtime.GOARCH
-	}
-	var id int32
-	var first, last time.Time
-	// UPDATE first: an INSERT ... ON CONFLICT would draw a value from the
-	// id sequence on every cycle of every device and exhaust it.
-	err = tx.QueryRow(ctx, `UPDATE devices SET hostname = $2, platform = $3, app_version = $4,
-			last_seen = now(), xid = pg_current_xact_id()
-		WHERE uuid = $1::uuid RETURNING id, first_seen, last_seen`,
-		me.UUID, me.Hostname, platform, s.opts.AppVersion).Scan(&id, &first, &last)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = tx.QueryRow(ctx, `INSERT INTO devices (uuid, name, hostname, platform, app_version)
-			VALUES ($1::uuid, $2, $3, $4, $5)
-			ON CONFLICT (uuid) DO UPDATE SET last_seen = now(), xid = pg_current_xact_id()
-			RETURNING id, first_seen, last_seen`, me.UUID, me.Name, me.Hostname, platform, s.opts.AppVersion).Scan(&id, &first, &last)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("register device: %w", err)
-	}
-	renames, err := s.st.PendingRenames(ctx)
-	if err != nil {
-		return 0, err
-	}
-	for uuid, name := range renames {
-		if _, err := tx.Exec(ctx, `UPDATE devices SET name = $2, xid = pg_current_xact_id() WHERE uuid = $1::uuid AND name IS DISTINCT FROM $2`, uuid, name); err != nil {
-			return 0, fmt.Errorf("push rename: %w", err)
-		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("register device: %w", err)
 	}
 	// Local bookkeeping only after the server has it.
-	if err := s.st.SetLocalDeviceInfo(ctx, s.opts.AppVersion, first, last); err != nil {
+	if err := s.st.SetLocalDeviceInfo(ctx, s.opts.AppVersion, me.firstSeen, me.lastSeen); err != nil {
 		return 0, err
 	}
 	for uuid, name := range renames {
@@ -470,7 +457,84 @@ func (s *Syncer) registerDevice(ctx context.Context, conn *pgx.Conn) (int32, err
 			return 0, err
 		}
 	}
-	return id, nil
+	return me.id, nil
+}
+
+// followServer resets the push and pull marks when the server is not the
+// one they were kept for (the user pointed the app at another database),
+// so that everything goes to the new one.
+func (s *Syncer) followServer(ctx context.Context, tx pgx.Tx) error {
+	var serverID string
+	if err := tx.QueryRow(ctx, `SELECT server_id::text FROM server_info`).Scan(&serverID); err != nil {
+		return fmt.Errorf("read server id: %w", err)
+	}
+	known, _, err := s.st.GetMeta(ctx, metaServerID)
+	if err != nil {
+		return err
+	}
+	if known == serverID {
+		return nil
+	}
+	if known != "" {
+		s.log.Info("sync server changed; pushing everything again", "target", s.opts.Source.Redacted())
+	}
+	if err := s.st.ResetPushAck(ctx); err != nil {
+		return err
+	}
+	if err := s.st.SetMeta(ctx, metaPullXID, "0"); err != nil {
+		return err
+	}
+	return s.st.SetMeta(ctx, metaServerID, serverID)
+}
+
+// registeredDevice is this device as the server's devices table has it.
+type registeredDevice struct {
+	id                  int32
+	firstSeen, lastSeen time.Time
+}
+
+// upsertDevice adds this device to the devices table or refreshes its row.
+func (s *Syncer) upsertDevice(ctx context.Context, tx pgx.Tx) (registeredDevice, error) {
+	var out registeredDevice
+	me, err := s.st.LocalDevice(ctx)
+	if err != nil {
+		return out, err
+	}
+	platform := me.Platform
+	if platform == "" {
+		platform = runtime.GOOS + "/" + runtime.GOARCH
+	}
+	// UPDATE first: an INSERT ... ON CONFLICT would draw a value from the
+	// id sequence on every cycle of every device and exhaust it.
+	err = tx.QueryRow(ctx, `UPDATE devices SET hostname = $2, platform = $3, app_version = $4,
+			last_seen = now(), xid = pg_current_xact_id()
+		WHERE uuid = $1::uuid RETURNING id, first_seen, last_seen`,
+		me.UUID, me.Hostname, platform, s.opts.AppVersion).Scan(&out.id, &out.firstSeen, &out.lastSeen)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = tx.QueryRow(ctx, `INSERT INTO devices (uuid, name, hostname, platform, app_version)
+			VALUES ($1::uuid, $2, $3, $4, $5)
+			ON CONFLICT (uuid) DO UPDATE SET last_seen = now(), xid = pg_current_xact_id()
+			RETURNING id, first_seen, last_seen`, me.UUID, me.Name, me.Hostname, platform, s.opts.AppVersion).Scan(&out.id, &out.firstSeen, &out.lastSeen)
+	}
+	if err != nil {
+		return out, fmt.Errorf("register device: %w", err)
+	}
+	return out, nil
+}
+
+// pushRenames sends the device names changed here and returns them, to be
+// marked as pushed once the transaction commits.
+func (s *Syncer) pushRenames(ctx context.Context, tx pgx.Tx) (map[string]string, error) {
+	renames, err := s.st.PendingRenames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for uuid, name := range renames {
+		if _, err := tx.Exec(ctx, `UPDATE devices SET name = $2, xid = pg_current_xact_id() WHERE uuid = $1::uuid AND name IS DISTINCT FROM $2`, uuid, name); err != nil {
+			return nil, fmt.Errorf("push rename: %w", err)
+		}
+	}
+	return renames, nil
 }
 
 // pushSQL upserts one batch with absolute values. Unchanged rows are not
@@ -588,74 +652,82 @@ func (s *Syncer) pull(ctx context.Context, conn *pgx.Conn, devID int32, progress
 		defer cancel()
 		tx.Rollback(rctx)
 	}()
-	opCtx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
-	defer cancel()
-	var horizonStr string
-	if err := tx.QueryRow(opCtx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`).Scan(&horizonStr); err != nil {
-		return 0, 0, fmt.Errorf("pull: read snapshot: %w", err)
-	}
-	horizon, err := strconv.ParseUint(horizonStr, 10, 64)
+	snap, err := s.openPull(ctx, tx, mark, devID)
 	if err != nil {
-		return 0, 0, fmt.Errorf("pull: bad snapshot horizon %q", horizonStr)
+		return 0, 0, err
+	}
+	pulled, err = s.applyPull(ctx, tx, snap, progress)
+	return pulled, snap.devices, err
+}
+
+// pullSnapshot is what a pull sees before its first batch of buckets.
+type pullSnapshot struct {
+	horizon uint64         // the snapshot's xmin: the next pull starts there
+	devs    []store.Device // devices changed since the mark
+	devices int            // devices on the server
+}
+
+// openPull reads the snapshot's horizon and the devices changed since mark,
+// and opens the cursor pull_rows over the other devices' buckets changed
+// since mark.
+func (s *Syncer) openPull(ctx context.Context, tx pgx.Tx, mark uint64, devID int32) (pullSnapshot, error) {
+	var snap pullSnapshot
+	ctx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
+	defer cancel()
+	var horizon string
+	if err := tx.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`).Scan(&horizon); err != nil {
+		return snap, fmt.Errorf("pull: read snapshot: %w", err)
+	}
+	var err error
+	if snap.horizon, err = strconv.ParseUint(horizon, 10, 64); err != nil {
+		return snap, fmt.Errorf("pull: bad snapshot horizon %q", horizon)
 	}
 	markText := strconv.FormatUint(mark, 10)
-	devRows, err := tx.Query(opCtx, `SELECT uuid::text, name, hostname, platform, app_version, first_seen, last_seen
+	rows, err := tx.Query(ctx, `SELECT uuid::text, name, hostname, platform, app_version, first_seen, last_seen
 		FROM devices WHERE xid >= $1::text::xid8 ORDER BY id`, markText)
 	if err != nil {
-		return 0, 0, fmt.Errorf("pull devices: %w", err)
+		return snap, fmt.Errorf("pull devices: %w", err)
 	}
-	devs, err := pgx.CollectRows(devRows, func(r pgx.CollectableRow) (store.Device, error) {
+	snap.devs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Device, error) {
 		var d store.Device
 		err := r.Scan(&d.UUID, &d.Name, &d.Hostname, &d.Platform, &d.AppVersion, &d.FirstSeen, &d.LastSeen)
 		return d, err
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("pull devices: %w", err)
+		return snap, fmt.Errorf("pull devices: %w", err)
 	}
-	if err := tx.QueryRow(opCtx, `SELECT count(*) FROM devices`).Scan(&devices); err != nil {
-		return 0, 0, fmt.Errorf("pull: count devices: %w", err)
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM devices`).Scan(&snap.devices); err != nil {
+		return snap, fmt.Errorf("pull: count devices: %w", err)
 	}
-	if _, err := tx.Exec(opCtx, `DECLARE pull_rows NO SCROLL CURSOR FOR
+	if _, err := tx.Exec(ctx, `DECLARE pull_rows NO SCROLL CURSOR FOR
 		SELECT d.uuid::text, b.nic, b.bucket_start, b.sent, b.recv, b.xid::text
 		FROM buckets b JOIN devices d ON d.id = b.device_id
 		WHERE b.xid >= $1::text::xid8 AND b.device_id <> $2
 		ORDER BY b.xid`, markText, devID); err != nil {
-		return 0, 0, fmt.Errorf("pull buckets: %w", err)
+		return snap, fmt.Errorf("pull buckets: %w", err)
 	}
-	fetch := "FETCH " + strconv.Itoa(s.opts.BatchSize) + " FROM pull_rows"
+	return snap, nil
+}
+
+// applyPull applies the snapshot's devices and the cursor's buckets to the
+// local store batch by batch, advancing the mark after each, and returns
+// the number of buckets applied.
+func (s *Syncer) applyPull(ctx context.Context, tx pgx.Tx, snap pullSnapshot, progress func(Progress)) (int64, error) {
+	var pulled int64
+	devs := snap.devs
 	chunk := make([]store.SyncBucket, 0, s.opts.BatchSize)
 	for {
-		chunk = chunk[:0]
 		var lastXID uint64
-		err := func() error {
-			ctx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
-			defer cancel()
-			rows, err := tx.Query(ctx, fetch)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var b store.SyncBucket
-				var sent, recv int64
-				var xid string
-				if err := rows.Scan(&b.Device, &b.NIC, &b.Start, &sent, &recv, &xid); err != nil {
-					return err
-				}
-				b.Sent, b.Recv = uint64(sent), uint64(recv)
-				chunk = append(chunk, b)
-				lastXID, _ = strconv.ParseUint(xid, 10, 64)
-			}
-			return rows.Err()
-		}()
+		var err error
+		chunk, lastXID, err = s.fetchPulled(ctx, tx, chunk[:0])
 		if err != nil {
-			return pulled, devices, fmt.Errorf("pull buckets: %w", err)
+			return pulled, fmt.Errorf("pull buckets: %w", err)
 		}
 		if len(chunk) == 0 && len(devs) == 0 {
 			break
 		}
 		if err := s.st.ApplyPulled(ctx, devs, chunk); err != nil {
-			return pulled, devices, err
+			return pulled, err
 		}
 		devs = nil
 		pulled += int64(len(chunk))
@@ -665,8 +737,8 @@ func (s *Syncer) pull(ctx context.Context, conn *pgx.Conn, devID int32, progress
 		// Every row below the last xid of this batch is applied; rows of
 		// that xid may continue in the next batch, so they come again if
 		// the pull stops here.
-		if err := s.st.SetMeta(ctx, metaPullXID, strconv.FormatUint(min(lastXID, horizon), 10)); err != nil {
-			return pulled, devices, err
+		if err := s.st.SetMeta(ctx, metaPullXID, strconv.FormatUint(min(lastXID, snap.horizon), 10)); err != nil {
+			return pulled, err
 		}
 		if progress != nil {
 			progress(Progress{Phase: "pull", Done: pulled})
@@ -675,8 +747,30 @@ func (s *Syncer) pull(ctx context.Context, conn *pgx.Conn, devID int32, progress
 			break
 		}
 	}
-	if err := s.st.SetMeta(ctx, metaPullXID, strconv.FormatUint(horizon, 10)); err != nil {
-		return pulled, devices, err
+	return pulled, s.st.SetMeta(ctx, metaPullXID, strconv.FormatUint(snap.horizon, 10))
+}
+
+// fetchPulled reads the next batch of the cursor pull_rows into chunk and
+// returns it with the xid of its last row.
+func (s *Syncer) fetchPulled(ctx context.Context, tx pgx.Tx, chunk []store.SyncBucket) ([]store.SyncBucket, uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
+	defer cancel()
+	rows, err := tx.Query(ctx, "FETCH "+strconv.Itoa(s.opts.BatchSize)+" FROM pull_rows")
+	if err != nil {
+		return chunk, 0, err
 	}
-	return pulled, devices, nil
+	defer rows.Close()
+	var lastXID uint64
+	for rows.Next() {
+		var b store.SyncBucket
+		var sent, recv int64
+		var xid string
+		if err := rows.Scan(&b.Device, &b.NIC, &b.Start, &sent, &recv, &xid); err != nil {
+			return chunk, 0, err
+		}
+		b.Sent, b.Recv = uint64(sent), uint64(recv)
+		chunk = append(chunk, b)
+		lastXID, _ = strconv.ParseUint(xid, 10, 64)
+	}
+	return chunk, lastXID, rows.Err()
 }
