@@ -92,13 +92,12 @@ func AlignBucket(t int64) int64 {
 
 // Flush commits deltas, gaps and the counters they came from in one
 // transaction: either all of it is stored or none of it.
+//
+// Few statements, many rows each: a flush is a handful of SQLite statements
+// whatever the number of NICs, which keeps the idle cost low.
 func (s *Store) Flush(ctx context.Context, b Batch) error {
 	if s.w == nil {
 		return ErrReadOnly
-	}
-	deltas := b.Deltas
-	for _, g := range b.Gaps {
-		deltas = append(deltas, SpreadGap(g)...)
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -112,37 +111,51 @@ func (s *Store) Flush(ctx context.Context, b Batch) error {
 	if err != nil {
 		return err
 	}
-	ids := map[string]int64{}
-	id := func(name string) (int64, error) {
-		if v, ok := ids[name]; ok {
-			return v, nil
-		}
-		v, err := s.nicID(ctx, tx, name)
-		ids[name] = v
-		return v, err
+	nics := s.txNICs(tx)
+	deltas := b.Deltas
+	for _, g := range b.Gaps {
+		deltas = append(deltas, SpreadGap(g)...)
 	}
-	// Few statements, many rows each: a flush is a handful of SQLite
-	// statements whatever the number of NICs, which keeps the idle cost low.
-	type dayKeyT struct{ nic, day int64 }
+	if err := s.addUsage(ctx, tx, nics, seq, deltas); err != nil {
+		return err
+	}
+	if err := addGaps(ctx, tx, nics, b.Gaps); err != nil {
+		return err
+	}
+	if err := saveCounters(ctx, tx, nics, b.Counters); err != nil {
+		return err
+	}
+	if err := saveFlushMeta(ctx, tx, b); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("flush commit: %w", err)
+	}
+	s.rememberNICs(nics.ids)
+	return nil
+}
+
+// addUsage adds local deltas to their buckets, marked with change number
+// seq, and to the per-day rollup.
+func (s *Store) addUsage(ctx context.Context, tx *sql.Tx, nics *txNICs, seq int64, deltas []Delta) error {
 	var bucketRows [][]any
-	daySums := map[dayKeyT][2]int64{}
-	var dayOrder []dayKeyT
+	daySums := map[rollupKey]Traffic{}
+	var dayOrder []rollupKey
 	for _, d := range deltas {
 		if d.Sent == 0 && d.Recv == 0 {
 			continue
 		}
-		nic, err := id(d.NIC)
+		nic, err := nics.id(ctx, d.NIC)
 		if err != nil {
 			return err
 		}
 		start := AlignBucket(d.Start)
 		bucketRows = append(bucketRows, []any{nic, start, int64(d.Sent), int64(d.Recv), seq})
-		k := dayKeyT{nic, dayKey(start, s.loc)}
-		v, ok := daySums[k]
-		if !ok {
+		k := rollupKey{localDevice, nic, dayKey(start, s.loc)}
+		if _, ok := daySums[k]; !ok {
 			dayOrder = append(dayOrder, k)
 		}
-		daySums[k] = [2]int64{v[0] + int64(d.Sent), v[1] + int64(d.Recv)}
+		daySums[k] = daySums[k].Add(Traffic{Sent: d.Sent, Received: d.Recv})
 	}
 	if err := execRows(ctx, tx, `INSERT INTO buckets(device, nic, start, sent, recv, seq) VALUES `, "(1, ?, ?, ?, ?, ?)",
 		` ON CONFLICT(device, nic, start) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv, seq = excluded.seq`, bucketRows); err != nil {
@@ -151,64 +164,78 @@ func (s *Store) Flush(ctx context.Context, b Batch) error {
 	dayRows := make([][]any, 0, len(dayOrder))
 	for _, k := range dayOrder {
 		v := daySums[k]
-		dayRows = append(dayRows, []any{k.nic, k.day, v[0], v[1]})
+		dayRows = append(dayRows, []any{k.nic, k.day, int64(v.Sent), int64(v.Received)})
 	}
 	if err := execRows(ctx, tx, `INSERT INTO days(device, nic, day, sent, recv) VALUES `, "(1, ?, ?, ?, ?)",
 		` ON CONFLICT(device, nic, day) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv`, dayRows); err != nil {
 		return fmt.Errorf("flush days: %w", err)
 	}
-	var gapRows [][]any
-	for _, g := range b.Gaps {
-		nic, err := id(g.NIC)
+	return nil
+}
+
+// addGaps records the gaps; their bytes are in the deltas already.
+func addGaps(ctx context.Context, tx *sql.Tx, nics *txNICs, gaps []Gap) error {
+	var rows [][]any
+	for _, g := range gaps {
+		nic, err := nics.id(ctx, g.NIC)
 		if err != nil {
 			return err
 		}
-		gapRows = append(gapRows, []any{nic, g.From.Unix(), g.To.Unix(), int64(g.Sent), int64(g.Recv), g.Reason})
+		rows = append(rows, []any{nic, g.From.Unix(), g.To.Unix(), int64(g.Sent), int64(g.Recv), g.Reason})
 	}
-	if err := execRows(ctx, tx, `INSERT INTO gaps(nic, from_ts, to_ts, sent, recv, reason) VALUES `, "(?, ?, ?, ?, ?, ?)", "", gapRows); err != nil {
+	if err := execRows(ctx, tx, `INSERT INTO gaps(nic, from_ts, to_ts, sent, recv, reason) VALUES `, "(?, ?, ?, ?, ?, ?)", "", rows); err != nil {
 		return fmt.Errorf("flush gaps: %w", err)
 	}
-	var counterRows [][]any
-	for _, c := range b.Counters {
-		nic, err := id(c.NIC)
+	return nil
+}
+
+// saveCounters replaces the saved kernel counters with counters, unless
+// there are none (a batch that is not the monitor's, such as an import).
+func saveCounters(ctx context.Context, tx *sql.Tx, nics *txNICs, counters []Counter) error {
+	if len(counters) == 0 {
+		return nil
+	}
+	rows := make([][]any, 0, len(counters))
+	for _, c := range counters {
+		nic, err := nics.id(ctx, c.NIC)
 		if err != nil {
 			return err
 		}
-		counterRows = append(counterRows, []any{nic, int64(c.Sent), int64(c.Recv), boolInt(c.Present)})
+		rows = append(rows, []any{nic, int64(c.Sent), int64(c.Recv), boolInt(c.Present)})
 	}
 	if err := execRows(ctx, tx, `INSERT INTO counters(nic, sent, recv, present) VALUES `, "(?, ?, ?, ?)",
-		` ON CONFLICT(nic) DO UPDATE SET sent = excluded.sent, recv = excluded.recv, present = excluded.present`, counterRows); err != nil {
+		` ON CONFLICT(nic) DO UPDATE SET sent = excluded.sent, recv = excluded.recv, present = excluded.present`, rows); err != nil {
 		return fmt.Errorf("flush counters: %w", err)
 	}
-	if len(counterRows) > 0 {
-		// The batch carries every NIC the monitor counts: rows for NICs no
-		// longer counted (excluded since) must not be compared at the next
-		// start, or the excluded time would be claimed as a gap.
-		keep := make([]string, len(counterRows))
-		args := make([]any, len(counterRows))
-		for i, r := range counterRows {
-			keep[i], args[i] = "?", r[0]
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM counters WHERE nic NOT IN (`+strings.Join(keep, ",")+`)`, args...); err != nil {
-			return fmt.Errorf("flush counters: %w", err)
-		}
+	// The batch carries every NIC the monitor counts: rows for NICs no
+	// longer counted (excluded since) must not be compared at the next
+	// start, or the excluded time would be claimed as a gap.
+	keep := make([]string, len(rows))
+	args := make([]any, len(rows))
+	for i, r := range rows {
+		keep[i], args[i] = "?", r[0]
 	}
-	metaRows := [][]any{
+	if _, err := tx.ExecContext(ctx, `DELETE FROM counters WHERE nic NOT IN (`+strings.Join(keep, ",")+`)`, args...); err != nil {
+		return fmt.Errorf("flush counters: %w", err)
+	}
+	return nil
+}
+
+// saveFlushMeta records when and in which boot the batch was taken, and
+// the pause state when the batch carries one.
+func saveFlushMeta(ctx context.Context, tx *sql.Tx, b Batch) error {
+	rows := [][]any{
 		{"flushed_at", strconv.FormatInt(b.At.Unix(), 10)},
 		{"boot_id", b.Boot.ID},
 		{"boot_time", strconv.FormatInt(b.Boot.Time, 10)},
 	}
 	if b.Paused != nil {
-		metaRows = append(metaRows, []any{"paused", strconv.Itoa(boolInt(*b.Paused))})
+		rows = append(rows, []any{"paused", strconv.Itoa(boolInt(*b.Paused))})
 	}
 	if err := execRows(ctx, tx, `INSERT INTO meta(key, value) VALUES `, "(?, ?)",
-		` ON CONFLICT(key) DO UPDATE SET value = excluded.value`, metaRows); err != nil {
+		` ON CONFLICT(key) DO UPDATE SET value = excluded.value`, rows); err != nil {
 		return fmt.Errorf("flush meta: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("flush commit: %w", err)
-	}
-	s.rememberNICs(ids)
 	return nil
 }
 

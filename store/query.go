@@ -191,8 +191,8 @@ func (s *Store) nicNames(ctx context.Context) (map[int64]string, error) {
 	return out, rows.Err()
 }
 
-// interval sums, indexed by interval then NIC id.
-type sums []map[int64][2]uint64
+// sums is traffic indexed by interval, then NIC id.
+type sums []map[int64]Traffic
 
 // sumBetween adds up usage in the intervals [bounds[i], bounds[i+1]). When
 // days is true every bound is a local midnight in loc and the per-day rollup,
@@ -201,7 +201,7 @@ type sums []map[int64][2]uint64
 func (s *Store) sumBetween(ctx context.Context, bounds []time.Time, loc *time.Location, sc scopeSQL, days bool) (sums, error) {
 	out := make(sums, len(bounds)-1)
 	for i := range out {
-		out[i] = map[int64][2]uint64{}
+		out[i] = map[int64]Traffic{}
 	}
 	if len(bounds) < 2 {
 		return out, nil
@@ -250,8 +250,7 @@ func (s *Store) sumBetween(ctx context.Context, bounds []time.Time, loc *time.Lo
 		if i < 0 || i >= len(out) {
 			continue
 		}
-		v := out[i][nic]
-		out[i][nic] = [2]uint64{v[0] + uint64(sent), v[1] + uint64(recv)}
+		out[i][nic] = out[i][nic].Add(Traffic{Sent: uint64(sent), Received: uint64(recv)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query usage: %w", err)
@@ -284,21 +283,19 @@ func (s *Store) report(ctx context.Context, sc Scope, loc *time.Location, bounds
 	if err != nil {
 		return r, err
 	}
-	perNIC := map[string][2]uint64{}
+	perNIC := map[string]Traffic{}
 	for i, m := range res {
-		p := Point{Start: bounds[i].In(loc), Label: labels[i]}
+		var step Traffic
 		for nic, v := range m {
-			p.Sent += v[0]
-			p.Recv += v[1]
-			t := perNIC[names[nic]]
-			perNIC[names[nic]] = [2]uint64{t[0] + v[0], t[1] + v[1]}
+			step = step.Add(v)
+			perNIC[names[nic]] = perNIC[names[nic]].Add(v)
 		}
-		r.Sent += p.Sent
-		r.Recv += p.Recv
-		r.Series = append(r.Series, p)
+		r.Sent += step.Sent
+		r.Recv += step.Received
+		r.Series = append(r.Series, Point{Start: bounds[i].In(loc), Label: labels[i], Sent: step.Sent, Recv: step.Received})
 	}
 	for n, v := range perNIC {
-		r.ByNIC = append(r.ByNIC, NICTotal{NIC: n, Sent: v[0], Recv: v[1]})
+		r.ByNIC = append(r.ByNIC, NICTotal{NIC: n, Sent: v.Sent, Recv: v.Received})
 	}
 	sort.Slice(r.ByNIC, func(i, j int) bool {
 		a, b := r.ByNIC[i], r.ByNIC[j]
@@ -427,32 +424,42 @@ func (s *Store) TopDays(ctx context.Context, loc *time.Location, sc Scope, n int
 	if loc == nil {
 		loc = s.loc
 	}
-	out := []Point{}
 	rollup, err := s.rollupServes(ctx, loc)
 	if err != nil {
 		return nil, err
 	}
 	if rollup {
-		q, err := s.resolveScope(ctx, sc, "d")
-		if err != nil {
+		return s.topDaysFromRollup(ctx, loc, sc, n)
+	}
+	return s.topDaysFromBuckets(ctx, loc, sc, n)
+}
+
+// topDaysFromRollup is TopDays when the per-day rollup is in loc.
+func (s *Store) topDaysFromRollup(ctx context.Context, loc *time.Location, sc Scope, n int) ([]Point, error) {
+	q, err := s.resolveScope(ctx, sc, "d")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT d.day, SUM(d.sent), SUM(d.recv) FROM days d WHERE `+q.where+`
+		GROUP BY d.day ORDER BY SUM(d.sent) + SUM(d.recv) DESC, d.day DESC LIMIT ?`, append(q.args, n)...)
+	if err != nil {
+		return nil, fmt.Errorf("top days: %w", err)
+	}
+	defer rows.Close()
+	out := []Point{}
+	for rows.Next() {
+		var day, sent, recv int64
+		if err := rows.Scan(&day, &sent, &recv); err != nil {
 			return nil, err
 		}
-		rows, err := s.r.QueryContext(ctx, `SELECT d.day, SUM(d.sent), SUM(d.recv) FROM days d WHERE `+q.where+`
-			GROUP BY d.day ORDER BY SUM(d.sent) + SUM(d.recv) DESC, d.day DESC LIMIT ?`, append(q.args, n)...)
-		if err != nil {
-			return nil, fmt.Errorf("top days: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var day, sent, recv int64
-			if err := rows.Scan(&day, &sent, &recv); err != nil {
-				return nil, err
-			}
-			d := dateFromKey(day)
-			out = append(out, Point{Start: d.Start(loc), Label: d.String(), Sent: uint64(sent), Recv: uint64(recv)})
-		}
-		return out, rows.Err()
+		d := dateFromKey(day)
+		out = append(out, Point{Start: d.Start(loc), Label: d.String(), Sent: uint64(sent), Recv: uint64(recv)})
 	}
+	return out, rows.Err()
+}
+
+// topDaysFromBuckets is TopDays summing the buckets into days of loc.
+func (s *Store) topDaysFromBuckets(ctx context.Context, loc *time.Location, sc Scope, n int) ([]Point, error) {
 	q, err := s.resolveScope(ctx, sc, "b")
 	if err != nil {
 		return nil, err
@@ -462,22 +469,22 @@ func (s *Store) TopDays(ctx context.Context, loc *time.Location, sc Scope, n int
 		return nil, fmt.Errorf("top days: %w", err)
 	}
 	defer rows.Close()
-	perDay := map[int64][2]uint64{}
+	perDay := map[int64]Traffic{}
 	for rows.Next() {
 		var start, sent, recv int64
 		if err := rows.Scan(&start, &sent, &recv); err != nil {
 			return nil, err
 		}
 		k := dayKey(start, loc)
-		v := perDay[k]
-		perDay[k] = [2]uint64{v[0] + uint64(sent), v[1] + uint64(recv)}
+		perDay[k] = perDay[k].Add(Traffic{Sent: uint64(sent), Received: uint64(recv)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	out := []Point{}
 	for k, v := range perDay {
 		d := dateFromKey(k)
-		out = append(out, Point{Start: d.Start(loc), Label: d.String(), Sent: v[0], Recv: v[1]})
+		out = append(out, Point{Start: d.Start(loc), Label: d.String(), Sent: v.Sent, Recv: v.Received})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i].Sent+out[i].Recv, out[j].Sent+out[j].Recv
@@ -486,8 +493,5 @@ func (s *Store) TopDays(ctx context.Context, loc *time.Location, sc Scope, n int
 		}
 		return out[i].Label > out[j].Label
 	})
-	if len(out) > n {
-		out = out[:n]
-	}
-	return out, nil
+	return out[:min(n, len(out))], nil
 }

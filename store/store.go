@@ -329,21 +329,36 @@ func (s *Store) Size() int64 {
 	return n
 }
 
-// nicID returns the id of a NIC name, creating it inside tx when missing.
-func (s *Store) nicID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
-	s.mu.Lock()
-	id, ok := s.nicIDs[name]
-	s.mu.Unlock()
-	if ok {
+// txNICs resolves NIC names to ids inside one write transaction, creating
+// the missing ones. The ids reach the store's cache (rememberNICs) only
+// after the commit: a rolled back id is read again.
+type txNICs struct {
+	s   *Store
+	tx  *sql.Tx
+	ids map[string]int64
+}
+
+func (s *Store) txNICs(tx *sql.Tx) *txNICs {
+	return &txNICs{s: s, tx: tx, ids: map[string]int64{}}
+}
+
+// id returns the id of a NIC name, creating it when missing.
+func (n *txNICs) id(ctx context.Context, name string) (int64, error) {
+	if id, ok := n.ids[name]; ok {
 		return id, nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO nics(name) VALUES (?) ON CONFLICT(name) DO NOTHING`, name); err != nil {
-		return 0, fmt.Errorf("add nic %q: %w", name, err)
+	n.s.mu.Lock()
+	id, ok := n.s.nicIDs[name]
+	n.s.mu.Unlock()
+	if !ok {
+		if _, err := n.tx.ExecContext(ctx, `INSERT INTO nics(name) VALUES (?) ON CONFLICT(name) DO NOTHING`, name); err != nil {
+			return 0, fmt.Errorf("add nic %q: %w", name, err)
+		}
+		if err := n.tx.QueryRowContext(ctx, `SELECT id FROM nics WHERE name = ?`, name).Scan(&id); err != nil {
+			return 0, fmt.Errorf("nic %q: %w", name, err)
+		}
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT id FROM nics WHERE name = ?`, name).Scan(&id); err != nil {
-		return 0, fmt.Errorf("nic %q: %w", name, err)
-	}
-	// Cached only after commit by the caller; a rolled back id is re-read.
+	n.ids[name] = id
 	return id, nil
 }
 
@@ -468,17 +483,15 @@ func (s *Store) rebuildRollup(ctx context.Context, tx *sql.Tx) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("rebuild day rollup: %w", err)
 	}
-	type key struct{ dev, nic, day int64 }
-	sums := map[key][2]int64{}
+	sums := map[rollupKey]Traffic{}
 	for rows.Next() {
 		var dev, nic, start, sent, recv int64
 		if err := rows.Scan(&dev, &nic, &start, &sent, &recv); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		k := key{dev, nic, dayKey(start, s.loc)}
-		v := sums[k]
-		sums[k] = [2]int64{v[0] + sent, v[1] + recv}
+		k := rollupKey{dev, nic, dayKey(start, s.loc)}
+		sums[k] = sums[k].Add(Traffic{Sent: uint64(sent), Received: uint64(recv)})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -490,7 +503,7 @@ func (s *Store) rebuildRollup(ctx context.Context, tx *sql.Tx) (int, error) {
 	}
 	defer stmt.Close()
 	for k, v := range sums {
-		if _, err := stmt.ExecContext(ctx, k.dev, k.nic, k.day, v[0], v[1]); err != nil {
+		if _, err := stmt.ExecContext(ctx, k.dev, k.nic, k.day, int64(v.Sent), int64(v.Received)); err != nil {
 			return 0, fmt.Errorf("rebuild day rollup: %w", err)
 		}
 	}
@@ -511,6 +524,10 @@ func (s *Store) rollupServes(ctx context.Context, loc *time.Location) (bool, err
 	}
 	return fp == s.zoneFingerprint(loc), nil
 }
+
+// rollupKey names one row of the per-day rollup: a device's NIC on a local
+// day (yyyymmdd, as dayKey makes it).
+type rollupKey struct{ dev, nic, day int64 }
 
 // dayKey is the local calendar date of a bucket start as yyyymmdd.
 func dayKey(start int64, loc *time.Location) int64 {

@@ -195,8 +195,35 @@ func (s *Store) Devices(ctx context.Context) ([]DeviceUsage, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().In(s.loc)
-	today := DateOf(now)
+	totals, err := s.deviceTotals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	flushed, _, err := s.GetMeta(ctx, "flushed_at")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DeviceUsage, 0, len(devs))
+	for _, d := range devs {
+		if d.Local {
+			if sec, err := strconv.ParseInt(flushed, 10, 64); err == nil && sec > 0 {
+				d.LastSeen = time.Unix(sec, 0).UTC()
+			}
+		}
+		t := totals[d.UUID]
+		out = append(out, DeviceUsage{Device: d,
+			TodaySent: t.today.Sent, TodayRecv: t.today.Received, MonthSent: t.month.Sent, MonthRecv: t.month.Received})
+	}
+	return out, nil
+}
+
+// todayAndMonth is a device's traffic today and this month.
+type todayAndMonth struct{ today, month Traffic }
+
+// deviceTotals returns each device's traffic today and this month in the
+// store's zone, by device UUID.
+func (s *Store) deviceTotals(ctx context.Context) (map[string]todayAndMonth, error) {
+	today := DateOf(s.now().In(s.loc))
 	monthStart := Date{today.Year, today.Month, 1}
 	rollup, err := s.rollupServes(ctx, s.loc)
 	if err != nil {
@@ -223,32 +250,20 @@ func (s *Store) Devices(ctx context.Context) ([]DeviceUsage, error) {
 		return nil, fmt.Errorf("device totals: %w", err)
 	}
 	defer rows.Close()
-	totals := map[string][4]int64{}
+	out := map[string]todayAndMonth{}
 	for rows.Next() {
 		var id string
-		var v [4]int64
-		if err := rows.Scan(&id, &v[0], &v[1], &v[2], &v[3]); err != nil {
+		var daySent, dayRecv, monthSent, monthRecv int64
+		if err := rows.Scan(&id, &daySent, &dayRecv, &monthSent, &monthRecv); err != nil {
 			return nil, fmt.Errorf("device totals: %w", err)
 		}
-		totals[id] = v
+		out[id] = todayAndMonth{
+			today: Traffic{Sent: uint64(daySent), Received: uint64(dayRecv)},
+			month: Traffic{Sent: uint64(monthSent), Received: uint64(monthRecv)},
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("device totals: %w", err)
-	}
-	flushed, _, err := s.GetMeta(ctx, "flushed_at")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]DeviceUsage, 0, len(devs))
-	for _, d := range devs {
-		if d.Local {
-			if sec, err := strconv.ParseInt(flushed, 10, 64); err == nil && sec > 0 {
-				d.LastSeen = time.Unix(sec, 0).UTC()
-			}
-		}
-		t := totals[d.UUID]
-		out = append(out, DeviceUsage{Device: d,
-			TodaySent: uint64(t[0]), TodayRecv: uint64(t[1]), MonthSent: uint64(t[2]), MonthRecv: uint64(t[3])})
 	}
 	return out, nil
 }
@@ -348,39 +363,71 @@ func (s *Store) ApplyPulled(ctx context.Context, devs []Device, buckets []SyncBu
 	if len(devs) == 0 && len(buckets) == 0 {
 		return nil
 	}
+	if err := s.applyPulled(ctx, devs, buckets); err != nil {
+		return fmt.Errorf("apply pulled rows: %w", err)
+	}
+	return nil
+}
+
+// applyPulled is ApplyPulled's transaction. Each pulled bucket costs one
+// upsert and each touched day one more: the current values of the touched
+// span of each device are read in one query, and the rollup moves by their
+// summed differences.
+func (s *Store) applyPulled(ctx context.Context, devs []Device, buckets []SyncBucket) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("apply pulled rows: %w", err)
+		return err
 	}
 	defer tx.Rollback()
-	pending := map[string]bool{}
-	rows, err := tx.QueryContext(ctx, `SELECT uuid FROM device_renames`)
+	if err := s.applyDevices(ctx, tx, devs); err != nil {
+		return err
+	}
+	nics := s.txNICs(tx)
+	keys, err := s.pulledKeys(ctx, tx, nics, buckets)
 	if err != nil {
-		return fmt.Errorf("apply pulled rows: %w", err)
+		return err
 	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return fmt.Errorf("apply pulled rows: %w", err)
-		}
-		pending[id] = true
+	old, err := storedBuckets(ctx, tx, keys)
+	if err != nil {
+		return err
 	}
-	rows.Close()
+	days, err := s.replaceBuckets(ctx, tx, keys, buckets, old)
+	if err != nil {
+		return err
+	}
+	if err := moveDays(ctx, tx, days); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.rememberNICs(nics.ids)
+	return nil
+}
+
+// applyDevices inserts or updates pulled devices by UUID. A rename made
+// here and not pushed yet keeps its name; of this machine only the name
+// comes back (another device may have renamed it).
+func (s *Store) applyDevices(ctx context.Context, tx *sql.Tx, devs []Device) error {
+	if len(devs) == 0 {
+		return nil
+	}
+	pending, err := renamesPending(ctx, tx)
+	if err != nil {
+		return err
+	}
 	for _, d := range devs {
 		if d.UUID == s.deviceUUID {
-			// Only the name comes back to this machine: another device
-			// may have renamed it.
 			if !pending[d.UUID] && d.Name != "" {
 				if _, err := tx.ExecContext(ctx, `UPDATE devices SET name = ? WHERE id = 1`, d.Name); err != nil {
-					return fmt.Errorf("apply device: %w", err)
+					return fmt.Errorf("device %s: %w", d.UUID, err)
 				}
 			}
 			continue
 		}
 		name := d.Name
 		if pending[d.UUID] {
-			name = "" // keep the local, not yet pushed, name
+			name = "" // keeps the stored name
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO devices(uuid, name, hostname, platform, app_version, first_seen, last_seen)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -388,117 +435,164 @@ func (s *Store) ApplyPulled(ctx context.Context, devs []Device, buckets []SyncBu
 				hostname = excluded.hostname, platform = excluded.platform, app_version = excluded.app_version,
 				first_seen = excluded.first_seen, last_seen = MAX(last_seen, excluded.last_seen)`,
 			d.UUID, name, d.Hostname, d.Platform, d.AppVersion, d.FirstSeen.Unix(), d.LastSeen.Unix()); err != nil {
-			return fmt.Errorf("apply device: %w", err)
+			return fmt.Errorf("device %s: %w", d.UUID, err)
 		}
 	}
-	// Resolve ids, then read the current values of the touched range of
-	// each device in one query, so that each pulled row costs one upsert;
-	// the day rollup moves by the summed differences, one upsert per day.
-	type key struct{ dev, nic, start int64 }
-	type span struct{ lo, hi int64 }
+	return nil
+}
+
+// renamesPending returns the UUIDs of the devices renamed here whose new
+// name the server does not have yet.
+func renamesPending(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT uuid FROM device_renames`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	pending := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		pending[id] = true
+	}
+	return pending, rows.Err()
+}
+
+// bucketKey names one bucket row; dev is -1 for a pulled row of this
+// machine, which is ignored.
+type bucketKey struct{ dev, nic, start int64 }
+
+// pulledKeys resolves the device and NIC of each pulled bucket, in order.
+func (s *Store) pulledKeys(ctx context.Context, tx *sql.Tx, nics *txNICs, buckets []SyncBucket) ([]bucketKey, error) {
 	devIDs := map[string]int64{}
-	nicIDs := map[string]int64{}
-	keys := make([]key, 0, len(buckets))
-	spans := map[int64]span{}
+	keys := make([]bucketKey, 0, len(buckets))
 	for _, b := range buckets {
 		if b.Device == s.deviceUUID {
-			keys = append(keys, key{dev: -1})
+			keys = append(keys, bucketKey{dev: -1})
 			continue
 		}
 		if b.Start%BucketSeconds != 0 {
-			return fmt.Errorf("apply pulled rows: bucket start %d of device %s is not aligned", b.Start, b.Device)
+			return nil, fmt.Errorf("bucket start %d of device %s is not aligned", b.Start, b.Device)
 		}
 		dev, ok := devIDs[b.Device]
 		if !ok {
 			err := tx.QueryRowContext(ctx, `SELECT id FROM devices WHERE uuid = ?`, b.Device).Scan(&dev)
 			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("apply pulled rows: %w: %s", ErrUnknownDevice, b.Device)
+				return nil, fmt.Errorf("%w: %s", ErrUnknownDevice, b.Device)
 			}
 			if err != nil {
-				return fmt.Errorf("apply pulled rows: %w", err)
+				return nil, err
 			}
 			devIDs[b.Device] = dev
 		}
-		nic, ok := nicIDs[b.NIC]
-		if !ok {
-			nic, err = s.nicID(ctx, tx, b.NIC)
-			if err != nil {
-				return err
-			}
-			nicIDs[b.NIC] = nic
-		}
-		keys = append(keys, key{dev, nic, b.Start})
-		sp, ok := spans[dev]
-		if !ok {
-			sp = span{b.Start, b.Start}
-		}
-		spans[dev] = span{min(sp.lo, b.Start), max(sp.hi, b.Start)}
-	}
-	old := map[key][2]int64{}
-	for dev, sp := range spans {
-		rows, err := tx.QueryContext(ctx, `SELECT nic, start, sent, recv FROM buckets WHERE device = ? AND start >= ? AND start <= ?`, dev, sp.lo, sp.hi)
+		nic, err := nics.id(ctx, b.NIC)
 		if err != nil {
-			return fmt.Errorf("apply pulled rows: %w", err)
+			return nil, err
 		}
-		for rows.Next() {
-			k := key{dev: dev}
-			var v [2]int64
-			if err := rows.Scan(&k.nic, &k.start, &v[0], &v[1]); err != nil {
-				rows.Close()
-				return fmt.Errorf("apply pulled rows: %w", err)
-			}
-			old[k] = v
+		keys = append(keys, bucketKey{dev, nic, b.Start})
+	}
+	return keys, nil
+}
+
+// storedBuckets reads the stored values of every bucket in the span of
+// keys of each device, one query per device.
+func storedBuckets(ctx context.Context, tx *sql.Tx, keys []bucketKey) (map[bucketKey]Traffic, error) {
+	type span struct{ lo, hi int64 }
+	spans := map[int64]span{}
+	for _, k := range keys {
+		if k.dev < 0 {
+			continue
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("apply pulled rows: %w", err)
+		sp, ok := spans[k.dev]
+		if !ok {
+			sp = span{k.start, k.start}
+		}
+		spans[k.dev] = span{min(sp.lo, k.start), max(sp.hi, k.start)}
+	}
+	out := map[bucketKey]Traffic{}
+	for dev, sp := range spans {
+		if err := readBuckets(ctx, tx, dev, sp.lo, sp.hi, out); err != nil {
+			return nil, err
 		}
 	}
+	return out, nil
+}
+
+// readBuckets adds a device's buckets starting in [lo, hi] to out.
+func readBuckets(ctx context.Context, tx *sql.Tx, dev, lo, hi int64, out map[bucketKey]Traffic) error {
+	rows, err := tx.QueryContext(ctx, `SELECT nic, start, sent, recv FROM buckets WHERE device = ? AND start >= ? AND start <= ?`, dev, lo, hi)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		k := bucketKey{dev: dev}
+		var sent, recv int64
+		if err := rows.Scan(&k.nic, &k.start, &sent, &recv); err != nil {
+			return err
+		}
+		out[k] = Traffic{Sent: uint64(sent), Received: uint64(recv)}
+	}
+	return rows.Err()
+}
+
+// dayChange is how one row of the per-day rollup moves: by the bytes of
+// the buckets replaced into it minus those of the buckets replaced.
+type dayChange struct{ added, removed Traffic }
+
+// replaceBuckets writes the pulled buckets whose values differ from the
+// stored ones (old, updated as it goes: a later duplicate in the same
+// batch differs from this one) and returns how the rollup must move.
+func (s *Store) replaceBuckets(ctx context.Context, tx *sql.Tx, keys []bucketKey, buckets []SyncBucket, old map[bucketKey]Traffic) (map[rollupKey]dayChange, error) {
 	put, err := tx.PrepareContext(ctx, `INSERT INTO buckets(device, nic, start, sent, recv, seq) VALUES (?, ?, ?, ?, ?, 0)
 		ON CONFLICT(device, nic, start) DO UPDATE SET sent = excluded.sent, recv = excluded.recv`)
 	if err != nil {
-		return fmt.Errorf("apply pulled rows: %w", err)
+		return nil, err
 	}
 	defer put.Close()
-	type dayKeyT struct{ dev, nic, day int64 }
-	dayDiff := map[dayKeyT][2]int64{}
+	days := map[rollupKey]dayChange{}
 	for i, b := range buckets {
 		k := keys[i]
 		if k.dev < 0 {
 			continue
 		}
-		o := old[k]
-		n := [2]int64{int64(b.Sent), int64(b.Recv)}
-		if n == o {
+		was, now := old[k], Traffic{Sent: b.Sent, Received: b.Recv}
+		if now == was {
 			continue
 		}
-		old[k] = n // a later duplicate in the same chunk diffs against this
-		if _, err := put.ExecContext(ctx, k.dev, k.nic, k.start, n[0], n[1]); err != nil {
-			return fmt.Errorf("apply pulled bucket: %w", err)
+		old[k] = now
+		if _, err := put.ExecContext(ctx, k.dev, k.nic, k.start, int64(now.Sent), int64(now.Received)); err != nil {
+			return nil, fmt.Errorf("bucket: %w", err)
 		}
-		dk := dayKeyT{k.dev, k.nic, dayKey(k.start, s.loc)}
-		d := dayDiff[dk]
-		dayDiff[dk] = [2]int64{d[0] + n[0] - o[0], d[1] + n[1] - o[1]}
+		dk := rollupKey{k.dev, k.nic, dayKey(k.start, s.loc)}
+		c := days[dk]
+		days[dk] = dayChange{added: c.added.Add(now), removed: c.removed.Add(was)}
 	}
-	if len(dayDiff) > 0 {
-		day, err := tx.PrepareContext(ctx, `INSERT INTO days(device, nic, day, sent, recv) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT(device, nic, day) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv`)
-		if err != nil {
-			return fmt.Errorf("apply pulled rows: %w", err)
+	return days, nil
+}
+
+// moveDays applies the changes to the per-day rollup.
+func moveDays(ctx context.Context, tx *sql.Tx, days map[rollupKey]dayChange) error {
+	if len(days) == 0 {
+		return nil
+	}
+	upsert, err := tx.PrepareContext(ctx, `INSERT INTO days(device, nic, day, sent, recv) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT(device, nic, day) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv`)
+	if err != nil {
+		return err
+	}
+	defer upsert.Close()
+	for k, c := range days {
+		if c.added == c.removed {
+			continue
 		}
-		defer day.Close()
-		for k, d := range dayDiff {
-			if d == [2]int64{} {
-				continue
-			}
-			if _, err := day.ExecContext(ctx, k.dev, k.nic, k.day, d[0], d[1]); err != nil {
-				return fmt.Errorf("apply pulled day: %w", err)
-			}
+		sent := int64(c.added.Sent) - int64(c.removed.Sent)
+		recv := int64(c.added.Received) - int64(c.removed.Received)
+		if _, err := upsert.ExecContext(ctx, k.dev, k.nic, k.day, sent, recv); err != nil {
+			return fmt.Errorf("day: %w", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("apply pulled rows: %w", err)
-	}
-	s.rememberNICs(nicIDs)
 	return nil
 }
