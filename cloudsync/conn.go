@@ -118,7 +118,7 @@ func isLocalHost(host string) bool {
 
 // ConnOptions are the limits of a connection.
 type ConnOptions struct {
-	AllowInsecure    bool
+	AllowInsecure    bool          // allow plain text to hosts other than this machine
 	ConnectTimeout   time.Duration // default DefaultConnectTimeout unless the URL sets connect_timeout
 	StatementTimeout time.Duration // default DefaultStatementTimeout
 	Schema           string        // default DefaultSchema
@@ -129,7 +129,9 @@ type ConnOptions struct {
 // must be reached over TLS (sslmode require, verify-ca or verify-full)
 // unless AllowInsecure is set. It returns ErrInsecure without connecting.
 // The connect timeout is set here; the statement timeout and the schema are
-// applied per transaction by the Syncer.
+// applied per transaction by the Syncer (see txSettings), not as startup
+// parameters, which poolers in transaction mode (Neon's -pooler endpoints,
+// PgBouncer) refuse or drop.
 func ParseConn(conn string, o ConnOptions) (*pgx.ConnConfig, error) {
 	sec := secrets(conn)
 	cfg, err := pgx.ParseConfig(conn)
@@ -153,9 +155,6 @@ func ParseConn(conn string, o ConnOptions) (*pgx.ConnConfig, error) {
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
 		cfg.RuntimeParams["application_name"] = o.AppName
 	}
-	// The schema and the timeouts are set per transaction (see txSettings),
-	// not as startup parameters: poolers in transaction mode (Neon's
-	// -pooler endpoints, PgBouncer) refuse or drop those.
 	return cfg, nil
 }
 

@@ -15,5 +15,6 @@
 // Syncer.Run schedules cycles (soon after start, every interval, exponential
 // backoff with jitter from 60 s to 1 h after failures, no retries after a
 // permanent error) and never blocks the monitor. The database password is
-// never logged, returned in an error or shown in Status.
+// never logged, returned in an error or shown in Status, and every URL in a
+// message is cut to its host and path (redact.go holds these rules).
 package cloudsync

@@ -73,10 +73,12 @@ type Options struct {
 	BatchSize int
 	// AppVersion is recorded in the devices table.
 	AppVersion string
-	// OnProgress, when set, is called after every batch.
+	// OnProgress, when set, is called after every batch of SyncNow.
 	OnProgress func(Progress)
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Logger gets failures and changes of server; default discards.
+	Logger *slog.Logger
+	// Now is the clock of the status and the schedule; default time.Now.
+	Now func() time.Time
 }
 
 // Progress reports a running cycle.
@@ -93,16 +95,15 @@ type Syncer struct {
 	st   Store
 	opts Options
 	log  *slog.Logger
-	sec  []string
-	set  txSettings
+	sec  []string   // the URL's secrets, scrubbed from every message
+	set  txSettings // the schema and timeouts of every transaction
 
-	cycleMu sync.Mutex // one cycle at a time
-	wake    chan struct{}
+	cycleMu sync.Mutex    // one cycle at a time
+	wake    chan struct{} // tells Run to read the schedule again
 
-	mu      sync.Mutex // guards the fields below
-	status  Status
-	rng     *rand.Rand
-	started time.Time
+	mu     sync.Mutex // guards the fields below
+	status Status
+	rng    *rand.Rand
 
 	// Test hooks, nil in production: called inside the push transaction
 	// before COMMIT, and after COMMIT before the local mark is saved (an
@@ -202,6 +203,7 @@ func (s *Syncer) SetEnabled(ctx context.Context, on bool) error {
 	return nil
 }
 
+// nudge tells Run to read the schedule again.
 func (s *Syncer) nudge() {
 	select {
 	case s.wake <- struct{}{}:
@@ -214,21 +216,15 @@ func (s *Syncer) nudge() {
 // never fatal to the app.
 func (s *Syncer) Run(ctx context.Context) error {
 	s.mu.Lock()
-	s.started = s.opts.Now()
 	if s.status.NextAttempt.IsZero() {
-		s.status.NextAttempt = s.started.Add(s.opts.StartDelay)
+		s.status.NextAttempt = s.opts.Now().Add(s.opts.StartDelay)
 	}
 	s.mu.Unlock()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		wait, ok := s.nextWait()
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
+		timer.Stop()
 		var tc <-chan time.Time
 		if ok {
 			timer.Reset(max(wait, 0))
@@ -386,6 +382,7 @@ func (s *Syncer) saveStatus(ctx context.Context, st Status) {
 	}
 }
 
+// cycleResult counts what a cycle moved.
 type cycleResult struct {
 	pushed, pulled int64
 	devices        int
@@ -448,7 +445,7 @@ func (s *Syncer) registerDevice(ctx context.Context, conn *pgx.Conn) (int32, err
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("register device: %w", err)
 	}
-	// Local bookkeeping only after the server has it.
+	// Only after COMMIT: a failed one leaves the renames pending.
 	if err := s.st.SetLocalDeviceInfo(ctx, s.opts.AppVersion, me.firstSeen, me.lastSeen); err != nil {
 		return 0, err
 	}
@@ -598,6 +595,7 @@ func (s *Syncer) push(ctx context.Context, conn *pgx.Conn, devID int32, progress
 	}
 }
 
+// pushBatch upserts rows in one transaction.
 func (s *Syncer) pushBatch(ctx context.Context, conn *pgx.Conn, devID int32, rows []store.SyncBucket, batch int) error {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
 	defer cancel()
