@@ -13,8 +13,8 @@ func drain(m *Monitor) (sent, recv uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, v := range m.pending {
-		sent += v[0]
-		recv += v[1]
+		sent += v.Sent
+		recv += v.Received
 	}
 	for _, g := range m.gaps {
 		sent += g.Sent

@@ -70,7 +70,7 @@ type Monitor struct {
 	boot     store.Boot
 	nics     map[string]*nicState
 	known    map[string]bool
-	pending  map[bucketKey][2]uint64
+	pending  map[bucketKey]store.Traffic
 	gaps     []store.Gap
 	dirty    bool // counters changed since the last flush
 	lastMono time.Duration
@@ -125,7 +125,7 @@ func New(st Store, opts Options) *Monitor {
 	return &Monitor{
 		st: st, opts: opts, log: opts.Logger,
 		nics: map[string]*nicState{}, known: map[string]bool{},
-		pending: map[bucketKey][2]uint64{},
+		pending: map[bucketKey]store.Traffic{},
 		total:   newRing(opts.RingSize), perNIC: map[string]*ring{},
 		filtered: map[string]bool{},
 	}
@@ -209,52 +209,35 @@ func (m *Monitor) Start(ctx context.Context) error {
 	m.mu.Lock()
 	m.started, m.paused, m.boot = now, paused, boot
 	m.lastMono, m.lastWall = mono, now.Round(0)
+	m.recover(live, saved, now.Round(0))
+	m.dirty = true
+	m.mu.Unlock()
+	return m.Flush(ctx)
+}
+
+// recover sets the baseline from the live counters and keeps the traffic
+// since the last flush as gaps; m.mu is held.
+func (m *Monitor) recover(live []Counter, saved store.Saved, now time.Time) {
 	// Only NICs this device has counters for were counted here before:
 	// saved.Known also names NICs of imported or other devices' history.
 	for n := range saved.Counters {
 		m.known[n] = true
 	}
-	sameBoot := saved.Valid && sameBootAs(boot, saved.Boot, saved.At)
+	sameBoot := saved.Valid && sameBootAs(m.boot, saved.Boot, saved.At)
 	for _, c := range live {
 		if !m.counted(c.Name) {
 			continue
 		}
 		m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
-		if paused || !saved.Valid || !m.known[c.Name] {
+		if m.paused || !saved.Valid || !m.known[c.Name] {
 			// First sight of this NIC: its counter is only the baseline.
 			m.known[c.Name] = true
 			continue
 		}
-		g := store.Gap{NIC: c.Name, From: saved.At, To: now.Round(0)}
-		prev, had := saved.Counters[c.Name]
-		switch {
-		case !sameBoot:
-			// A new boot: the counter is all the traffic since boot.
-			g.Sent, g.Recv, g.Reason = c.Sent, c.Recv, store.GapSinceBoot
-			if boot.Time > 0 {
-				g.From = time.Unix(boot.Time, 0)
-			}
-		case had && prev.Present && c.Sent >= prev.Sent && c.Recv >= prev.Recv:
-			g.Sent, g.Recv, g.Reason = c.Sent-prev.Sent, c.Recv-prev.Recv, store.GapNotRunning
-		default:
-			// Same boot but the NIC was re-created meanwhile (or was gone at
-			// the last flush): its counter is the traffic since then.
-			g.Sent, g.Recv, g.Reason = c.Sent, c.Recv, store.GapResetOffline
+		if g, ok := downtimeGap(c, saved, m.boot, sameBoot, now); ok && m.plausibleGap(g) {
+			m.log.Info("recovered traffic while not counting", "nic", c.Name, "reason", g.Reason, "sent", g.Sent, "recv", g.Recv, "from", g.From, "to", g.To)
+			m.gaps = append(m.gaps, g)
 		}
-		if g.From.After(g.To) {
-			g.From = g.To
-		}
-		if g.Sent == 0 && g.Recv == 0 {
-			continue
-		}
-		ceiling := Ceiling(m.opts.MaxRate, g.To.Sub(g.From)+m.opts.FlushInterval)
-		if g.Sent > ceiling || g.Recv > ceiling {
-			m.anomalies++
-			m.log.Warn("dropped implausible traffic while not running", "nic", c.Name, "sent", g.Sent, "recv", g.Recv, "from", g.From, "to", g.To)
-			continue
-		}
-		m.log.Info("recovered traffic while not counting", "nic", c.Name, "reason", g.Reason, "sent", g.Sent, "recv", g.Recv, "from", g.From, "to", g.To)
-		m.gaps = append(m.gaps, g)
 	}
 	// NICs known but absent now stay remembered as absent.
 	for n, c := range saved.Counters {
@@ -262,9 +245,44 @@ func (m *Monitor) Start(ctx context.Context) error {
 			m.nics[n] = &nicState{sent: c.Sent, recv: c.Recv, present: false}
 		}
 	}
-	m.dirty = true
-	m.mu.Unlock()
-	return m.Flush(ctx)
+}
+
+// downtimeGap is the traffic of a NIC, live now with counters c, since the
+// flush that saved its counters, or since the boot when this is a new one.
+// ok is false when there was none.
+func downtimeGap(c Counter, saved store.Saved, boot store.Boot, sameBoot bool, now time.Time) (g store.Gap, ok bool) {
+	g = store.Gap{NIC: c.Name, From: saved.At, To: now}
+	prev, had := saved.Counters[c.Name]
+	switch {
+	case !sameBoot:
+		// A new boot: the counter is all the traffic since boot.
+		g.Sent, g.Recv, g.Reason = c.Sent, c.Recv, store.GapSinceBoot
+		if boot.Time > 0 {
+			g.From = time.Unix(boot.Time, 0)
+		}
+	case had && prev.Present && c.Sent >= prev.Sent && c.Recv >= prev.Recv:
+		g.Sent, g.Recv, g.Reason = c.Sent-prev.Sent, c.Recv-prev.Recv, store.GapNotRunning
+	default:
+		// Same boot but the NIC was re-created meanwhile (or was gone at
+		// the last flush): its counter is the traffic since then.
+		g.Sent, g.Recv, g.Reason = c.Sent, c.Recv, store.GapResetOffline
+	}
+	if g.From.After(g.To) {
+		g.From = g.To
+	}
+	return g, g.Sent != 0 || g.Recv != 0
+}
+
+// plausibleGap reports whether the link could have carried g in its
+// interval; an implausible gap is counted as an anomaly and dropped.
+func (m *Monitor) plausibleGap(g store.Gap) bool {
+	ceiling := Ceiling(m.opts.MaxRate, g.To.Sub(g.From)+m.opts.FlushInterval)
+	if g.Sent <= ceiling && g.Recv <= ceiling {
+		return true
+	}
+	m.anomalies++
+	m.log.Warn("dropped implausible traffic while not running", "nic", g.NIC, "sent", g.Sent, "recv", g.Recv, "from", g.From, "to", g.To)
+	return false
 }
 
 // sameBootAs reports whether the boot cur is the boot saved was flushed in
@@ -306,95 +324,134 @@ func (m *Monitor) sample(ctx context.Context) {
 	m.account(live, now, mono)
 }
 
+// interval is the time between two readings of the counters, as the
+// accounting of the second one sees it.
+type interval struct {
+	at      time.Time     // the wall clock at the second reading, without its monotonic part
+	wall    time.Duration // wall-clock time since the last reading
+	elapsed time.Duration // the longer of the wall and monotonic times since
+	ceiling uint64        // the most bytes elapsed allows
+	secs    float64       // the seconds the speed is averaged over
+	// stalled is a long silence (suspend, a stopped process): its traffic
+	// is a gap spread over the interval, not a burst at "now".
+	stalled bool
+}
+
+// advance moves the clocks to a reading taken at now and monoNow and
+// returns the interval since the last one; m.mu is held.
+func (m *Monitor) advance(now time.Time, monoNow time.Duration) interval {
+	iv := interval{at: now.Round(0)}
+	mono := monoNow - m.lastMono    // unaffected by wall-clock jumps
+	iv.wall = iv.at.Sub(m.lastWall) // unaffected by suspend on Linux
+	iv.elapsed = max(mono, iv.wall)
+	m.lastMono, m.lastWall = monoNow, iv.at
+	iv.ceiling = Ceiling(m.opts.MaxRate, iv.elapsed)
+	iv.stalled = iv.wall > max(10*m.opts.PollInterval, 30*time.Second)
+	iv.secs = mono.Seconds()
+	if iv.secs <= 0 {
+		iv.secs = m.opts.PollInterval.Seconds()
+	}
+	return iv
+}
+
 // account turns one reading into deltas, the pure core of Sample. now is
 // the wall clock, monoNow the monotonic clock at the reading.
 func (m *Monitor) account(live []Counter, now time.Time, monoNow time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	mono := monoNow - m.lastMono         // unaffected by wall-clock jumps
-	wall := now.Round(0).Sub(m.lastWall) // unaffected by suspend on Linux
-	elapsed := max(mono, wall)
-	m.lastMono, m.lastWall = monoNow, now.Round(0)
-	ceiling := Ceiling(m.opts.MaxRate, elapsed)
-	// A long silence (suspend, a stopped process) is a gap spread over its
-	// interval, not a burst at "now".
-	stalled := wall > max(10*m.opts.PollInterval, 30*time.Second)
-	bucket := store.AlignBucket(now.Unix())
-
+	iv := m.advance(now, monoNow)
+	total := RatePoint{T: iv.at}
 	seen := make(map[string]bool, len(live))
-	var upTotal, downTotal float64
-	secs := mono.Seconds()
-	if secs <= 0 {
-		secs = m.opts.PollInterval.Seconds()
-	}
 	for _, c := range live {
 		if !m.counted(c.Name) {
 			continue
 		}
 		seen[c.Name] = true
-		st, ok := m.nics[c.Name]
-		if !ok {
-			m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
-			m.dirty = true
-			if !m.known[c.Name] {
-				m.known[c.Name] = true
-				m.log.Info("new NIC; counting from now", "nic", c.Name)
-				continue
-			}
-			// Known from history but not seen by this run: it was
-			// re-created, so its counter is all traffic since then.
-			st = &nicState{present: false}
-		}
-		var ds, dr uint64
-		var ks, kr Kind
-		if !st.present {
-			// The NIC vanished and came back: a new kernel object whose
-			// counters started at zero.
-			ds, ks = c.Sent, Reset
-			dr, kr = c.Recv, Reset
-			if ds > ceiling || dr > ceiling {
-				ds, dr, ks = 0, 0, Anomaly
-			}
-		} else {
-			ds, ks = CounterDelta(st.sent, c.Sent, ceiling)
-			dr, kr = CounterDelta(st.recv, c.Recv, ceiling)
-		}
-		if ks == Anomaly || kr == Anomaly {
-			m.anomalies++
-			m.log.Warn("dropped implausible counter change", "nic", c.Name, "prev_sent", st.sent, "sent", c.Sent, "prev_recv", st.recv, "recv", c.Recv, "elapsed", elapsed)
-			if ks == Anomaly {
-				ds = 0
-			}
-			if kr == Anomaly {
-				dr = 0
-			}
-		} else if ks != Normal || kr != Normal {
-			m.log.Info("counter discontinuity", "nic", c.Name, "sent", ks.String(), "recv", kr.String())
-		}
-		m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
-		m.dirty = true
-		if m.paused {
+		d, ok := m.nicDelta(c, iv)
+		if !ok || m.paused {
 			continue
 		}
-		if ds != 0 || dr != 0 {
-			if stalled {
-				m.gaps = append(m.gaps, store.Gap{NIC: c.Name, From: now.Round(0).Add(-wall), To: now.Round(0), Sent: ds, Recv: dr, Reason: "suspended or stalled"})
-			} else {
-				k := bucketKey{c.Name, bucket}
-				v := m.pending[k]
-				m.pending[k] = [2]uint64{v[0] + ds, v[1] + dr}
-			}
-		}
-		up, down := float64(ds)/secs, float64(dr)/secs
-		upTotal += up
-		downTotal += down
-		r := m.perNIC[c.Name]
-		if r == nil {
-			r = newRing(m.opts.RingSize)
-			m.perNIC[c.Name] = r
-		}
-		r.add(RatePoint{T: now.Round(0), Up: up, Down: down})
+		m.record(c.Name, d, iv)
+		p := RatePoint{T: iv.at, Up: float64(d.Sent) / iv.secs, Down: float64(d.Received) / iv.secs}
+		total.Up += p.Up
+		total.Down += p.Down
+		m.nicRing(c.Name).add(p)
 	}
+	m.markGone(seen)
+	m.total.add(total)
+	m.notifySampled()
+}
+
+// nicDelta takes the NIC's new counters c and returns its traffic since
+// the last reading; ok is false at the first sight of a NIC, whose
+// counters are only the baseline. m.mu is held.
+func (m *Monitor) nicDelta(c Counter, iv interval) (d store.Traffic, ok bool) {
+	prev, seen := m.nics[c.Name]
+	m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
+	m.dirty = true
+	if !seen {
+		if !m.known[c.Name] {
+			m.known[c.Name] = true
+			m.log.Info("new NIC; counting from now", "nic", c.Name)
+			return store.Traffic{}, false
+		}
+		// Known from history but not seen by this run: it was
+		// re-created, so its counter is all traffic since then.
+		prev = &nicState{present: false}
+	}
+	d, sentKind, recvKind := counterChange(*prev, c, iv.ceiling)
+	if sentKind == Anomaly || recvKind == Anomaly {
+		m.anomalies++
+		m.log.Warn("dropped implausible counter change", "nic", c.Name, "prev_sent", prev.sent, "sent", c.Sent, "prev_recv", prev.recv, "recv", c.Recv, "elapsed", iv.elapsed)
+	} else if sentKind != Normal || recvKind != Normal {
+		m.log.Info("counter discontinuity", "nic", c.Name, "sent", sentKind.String(), "recv", recvKind.String())
+	}
+	return d, true
+}
+
+// counterChange is the traffic from one reading of a NIC's counters, prev,
+// to the next, c, and how each counter changed. A NIC that was not
+// present in prev vanished and came back: a new kernel object whose
+// counters started at zero. An anomalous counter contributes nothing.
+func counterChange(prev nicState, c Counter, ceiling uint64) (d store.Traffic, sent, recv Kind) {
+	if !prev.present {
+		if c.Sent > ceiling || c.Recv > ceiling {
+			return store.Traffic{}, Anomaly, Reset
+		}
+		return store.Traffic{Sent: c.Sent, Received: c.Recv}, Reset, Reset
+	}
+	d.Sent, sent = CounterDelta(prev.sent, c.Sent, ceiling)
+	d.Received, recv = CounterDelta(prev.recv, c.Recv, ceiling)
+	return d, sent, recv
+}
+
+// record keeps a NIC's traffic for the next flush: in the bucket of the
+// reading, or as a gap over the silence of a stalled one. m.mu is held.
+func (m *Monitor) record(nic string, d store.Traffic, iv interval) {
+	if d.IsZero() {
+		return
+	}
+	if iv.stalled {
+		m.gaps = append(m.gaps, store.Gap{NIC: nic, From: iv.at.Add(-iv.wall), To: iv.at, Sent: d.Sent, Recv: d.Received, Reason: "suspended or stalled"})
+		return
+	}
+	k := bucketKey{nic, store.AlignBucket(iv.at.Unix())}
+	m.pending[k] = m.pending[k].Add(d)
+}
+
+// nicRing returns the speed ring of a NIC, made at its first use; m.mu is
+// held.
+func (m *Monitor) nicRing(nic string) *ring {
+	r := m.perNIC[nic]
+	if r == nil {
+		r = newRing(m.opts.RingSize)
+		m.perNIC[nic] = r
+	}
+	return r
+}
+
+// markGone marks the NICs missing from a reading as absent; m.mu is held.
+func (m *Monitor) markGone(seen map[string]bool) {
 	for n, st := range m.nics {
 		if !seen[n] && st.present {
 			st.present = false
@@ -402,11 +459,6 @@ func (m *Monitor) account(live []Counter, now time.Time, monoNow time.Duration) 
 			m.log.Info("NIC disappeared", "nic", n)
 		}
 	}
-	if m.paused {
-		upTotal, downTotal = 0, 0
-	}
-	m.total.add(RatePoint{T: now.Round(0), Up: upTotal, Down: downTotal})
-	m.notifySampled()
 }
 
 // Flush commits pending deltas and gaps with the counters they came from.
@@ -433,13 +485,13 @@ func (m *Monitor) flush(ctx context.Context, paused *bool) error {
 	}
 	b := store.Batch{At: m.opts.Now().Round(0), Boot: m.boot, Gaps: m.gaps, Paused: paused}
 	for k, v := range m.pending {
-		b.Deltas = append(b.Deltas, store.Delta{NIC: k.nic, Start: k.start, Sent: v[0], Recv: v[1]})
+		b.Deltas = append(b.Deltas, store.Delta{NIC: k.nic, Start: k.start, Sent: v.Sent, Recv: v.Received})
 	}
 	for n, st := range m.nics {
 		b.Counters = append(b.Counters, store.Counter{NIC: n, Sent: st.sent, Recv: st.recv, Present: st.present})
 	}
 	taken := m.pending
-	m.pending, m.gaps, m.dirty = map[bucketKey][2]uint64{}, nil, false
+	m.pending, m.gaps, m.dirty = map[bucketKey]store.Traffic{}, nil, false
 	m.mu.Unlock()
 
 	err := m.st.Flush(ctx, b)
@@ -449,8 +501,7 @@ func (m *Monitor) flush(ctx context.Context, paused *bool) error {
 	if err != nil {
 		// Put the batch back in front of whatever arrived meanwhile.
 		for k, v := range taken {
-			p := m.pending[k]
-			m.pending[k] = [2]uint64{p[0] + v[0], p[1] + v[1]}
+			m.pending[k] = m.pending[k].Add(v)
 		}
 		m.gaps = append(b.Gaps, m.gaps...)
 		m.dirty = true
@@ -565,10 +616,10 @@ func (m *Monitor) Unflushed(since time.Time, nic string) (sent, recv uint64) {
 	from := store.AlignBucket(since.Unix())
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	var t store.Traffic
 	for k, v := range m.pending {
 		if k.start >= from && (nic == "" || nic == k.nic) {
-			sent += v[0]
-			recv += v[1]
+			t = t.Add(v)
 		}
 	}
 	// Gaps found while running (a suspend) are flushed spread over their
@@ -579,10 +630,9 @@ func (m *Monitor) Unflushed(since time.Time, nic string) (sent, recv uint64) {
 		}
 		for _, d := range store.SpreadGap(g) {
 			if d.Start >= from {
-				sent += d.Sent
-				recv += d.Recv
+				t = t.Add(store.Traffic{Sent: d.Sent, Received: d.Recv})
 			}
 		}
 	}
-	return sent, recv
+	return t.Sent, t.Received
 }
