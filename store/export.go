@@ -56,7 +56,11 @@ func (s *Store) Export(ctx context.Context, w io.Writer, o ExportOptions) (int64
 		return 0, err
 	}
 	defer rows.Close()
-	ew := newExportWriter(w, o.Format)
+	return writeExport(ctx, newExportWriter(w, o.Format), rows, o)
+}
+
+// writeExport writes every row of rows, as exportRows selects them.
+func writeExport(ctx context.Context, ew *exportWriter, rows *sql.Rows, o ExportOptions) (int64, error) {
 	if err := ew.begin(); err != nil {
 		return 0, err
 	}

@@ -206,36 +206,7 @@ func (s *Store) sumBetween(ctx context.Context, bounds []time.Time, loc *time.Lo
 	if len(bounds) < 2 {
 		return out, nil
 	}
-	var rows *sql.Rows
-	var err error
-	var keys []int64
-	if days {
-		keys = make([]int64, len(bounds))
-		for i, b := range bounds {
-			keys[i] = DateOf(b.In(loc)).key()
-		}
-		// Month steps (every bound a first of the month) are summed per
-		// month by SQLite: 120 rows for ten years instead of 3,650.
-		group := "d.day"
-		monthly := true
-		for _, k := range keys {
-			monthly = monthly && k%100 == 1
-		}
-		if monthly {
-			group = "(d.day / 100) * 100 + 1"
-		}
-		rows, err = s.r.QueryContext(ctx, `SELECT d.nic, `+group+` AS k, SUM(d.sent), SUM(d.recv) FROM days d
-			WHERE `+sc.where+` AND d.day >= ? AND d.day < ? GROUP BY d.nic, k`,
-			append(sc.args, keys[0], keys[len(keys)-1])...)
-	} else {
-		keys = make([]int64, len(bounds))
-		for i, b := range bounds {
-			keys[i] = b.Unix()
-		}
-		rows, err = s.r.QueryContext(ctx, `SELECT b.nic, b.start, SUM(b.sent), SUM(b.recv) FROM buckets b
-			WHERE `+sc.where+` AND b.start >= ? AND b.start < ? GROUP BY b.nic, b.start`,
-			append(sc.args, keys[0], keys[len(keys)-1])...)
-	}
+	rows, keys, err := s.usageRows(ctx, bounds, loc, sc, days)
 	if err != nil {
 		return nil, fmt.Errorf("query usage: %w", err)
 	}
@@ -256,6 +227,37 @@ func (s *Store) sumBetween(ctx context.Context, bounds []time.Time, loc *time.Lo
 		return nil, fmt.Errorf("query usage: %w", err)
 	}
 	return out, nil
+}
+
+// usageRows queries the usage between the first and the last bound as rows
+// of (NIC id, key, sent, received), and returns the keys of the bounds: a
+// day (yyyymmdd) of the rollup, or a bucket start.
+func (s *Store) usageRows(ctx context.Context, bounds []time.Time, loc *time.Location, sc scopeSQL, days bool) (*sql.Rows, []int64, error) {
+	keys := make([]int64, len(bounds))
+	if !days {
+		for i, b := range bounds {
+			keys[i] = b.Unix()
+		}
+		rows, err := s.r.QueryContext(ctx, `SELECT b.nic, b.start, SUM(b.sent), SUM(b.recv) FROM buckets b
+			WHERE `+sc.where+` AND b.start >= ? AND b.start < ? GROUP BY b.nic, b.start`,
+			append(sc.args, keys[0], keys[len(keys)-1])...)
+		return rows, keys, err
+	}
+	monthly := true
+	for i, b := range bounds {
+		keys[i] = DateOf(b.In(loc)).key()
+		monthly = monthly && keys[i]%100 == 1
+	}
+	// Month steps (every bound a first of the month) are summed per month
+	// by SQLite: 120 rows for ten years instead of 3,650.
+	group := "d.day"
+	if monthly {
+		group = "(d.day / 100) * 100 + 1"
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT d.nic, `+group+` AS k, SUM(d.sent), SUM(d.recv) FROM days d
+		WHERE `+sc.where+` AND d.day >= ? AND d.day < ? GROUP BY d.nic, k`,
+		append(sc.args, keys[0], keys[len(keys)-1])...)
+	return rows, keys, err
 }
 
 func (s *Store) report(ctx context.Context, sc Scope, loc *time.Location, bounds []time.Time, labels []string, gran string, days bool) (Report, error) {

@@ -118,23 +118,12 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	}
 	path := filepath.Join(dir, FileName)
 	s := &Store{path: path, readOnly: opts.ReadOnly, loc: opts.Location, log: opts.Logger, now: opts.Now, nicIDs: map[string]int64{}}
-
 	if opts.ReadOnly {
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("open %s: %w", path, ErrNoDatabase)
-		}
-		db, err := sql.Open("sqlite", dsn(path, true))
-		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", path, err)
-		}
-		s.r, s.w = db, nil
-		if err := s.loadDevice(ctx); err != nil {
-			db.Close()
+		if err := s.openReadOnly(ctx); err != nil {
 			return nil, err
 		}
 		return s, nil
 	}
-
 	if err := EnsureDataDir(dir); err != nil {
 		return nil, err
 	}
@@ -144,27 +133,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("create database: %w", err)
 	}
 	f.Close()
-
-	w, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetConnMaxLifetime(0)
-	w.SetConnMaxIdleTime(0)
-	s.w = w
-	if err := s.migrate(ctx); err != nil {
-		w.Close()
+	if err := s.openWriter(ctx); err != nil {
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+	if err := s.openReaders(); err != nil {
+		s.Close()
+		return nil, err
 	}
-	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
-	r.SetMaxIdleConns(max(4, runtime.NumCPU()))
-	s.r = r
 	if err := s.initDevice(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -175,6 +150,52 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	}
 	restrictFiles(path)
 	return s, nil
+}
+
+// openReadOnly opens an existing database for queries only.
+func (s *Store) openReadOnly(ctx context.Context) error {
+	if _, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("open %s: %w", s.path, ErrNoDatabase)
+	}
+	db, err := sql.Open("sqlite", dsn(s.path, true))
+	if err != nil {
+		return fmt.Errorf("open %s: %w", s.path, err)
+	}
+	s.r = db
+	if err := s.loadDevice(ctx); err != nil {
+		db.Close()
+		return err
+	}
+	return nil
+}
+
+// openWriter opens the one writer connection and migrates the schema.
+func (s *Store) openWriter(ctx context.Context) error {
+	w, err := sql.Open("sqlite", dsn(s.path, false))
+	if err != nil {
+		return fmt.Errorf("open %s: %w", s.path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s.w = w
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return err
+	}
+	return nil
+}
+
+// openReaders opens the read pool beside the writer.
+func (s *Store) openReaders() error {
+	r, err := sql.Open("sqlite", dsn(s.path, false))
+	if err != nil {
+		return fmt.Errorf("open %s: %w", s.path, err)
+	}
+	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	r.SetMaxIdleConns(max(4, runtime.NumCPU()))
+	s.r = r
+	return nil
 }
 
 // EnsureDataDir creates dir private to the user (0700 on Unix).
