@@ -10,7 +10,8 @@
 #                               tray needs cgo, so build-macos-app.sh on a Mac)
 #
 # Every package of the module is compiled for each target first (go build
-# -trimpath ./..., which the release builds then reuse), so a file that
+# -trimpath ./..., which the release builds and CI's vet then reuse; two
+# targets at a time, CROSSBUILD_JOBS to change that), so a file that
 # breaks one platform fails here even when the binary does not import it.
 # Artefacts and their sizes are listed at the end. VERSION and DIST are
 # described in build-env.sh.
@@ -19,10 +20,13 @@ set -eu
 cd "$REPO"
 
 targets="linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/arm64"
-for t in $targets; do
+# Two targets at a time: most of a target's time is the compile of one
+# large package (modernc.org/sqlite), which keeps only one core busy.
+printf '%s\n' $targets | xargs -P "${CROSSBUILD_JOBS:-2}" -I{} sh -c '
+	t={}
 	echo "crossbuild: $t" >&2
-	GOOS=${t%/*} GOARCH=${t#*/} go build -trimpath ./... || die "$t does not build"
-done
+	GOOS=${t%/*} GOARCH=${t#*/} go build -trimpath ./... || { echo "crossbuild: $t does not build" >&2; exit 1; }
+' || die "a target does not build"
 
 scripts=$(dirname "$0")
 "$scripts/build-linux-packages.sh" amd64 arm64 >/dev/null
