@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -17,37 +14,57 @@ import (
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
-// runApp runs the counting app until SIGINT/SIGTERM (or the tray's Quit).
-func runApp(e *env) error {
-	if err := e.load(); err != nil {
+// runApp runs the counting app until ctx ends (SIGINT, SIGTERM) or the
+// tray's Quit.
+func runApp(ctx context.Context, e *env) error {
+	url := "http://" + e.cfg.Dashboard.Addr + "/"
+	lock, err := e.lockDataDir(url)
+	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// After the first signal, a second one is no longer caught: it ends a
-	// shutdown that hangs.
-	context.AfterFunc(ctx, stop)
+	defer lock.Release()
+	st, err := store.Open(ctx, e.dataDir, store.Options{Location: e.zone, Logger: e.log, Now: e.now})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	syncer, err := e.newSyncer(ctx, st)
+	if err != nil {
+		return err
+	}
+	mon, err := e.startMonitor(ctx, st)
+	if err != nil {
+		return err
+	}
+	// Settings live in the configuration file; the dashboard writes them
+	// and the tray reads them, so a change shows everywhere at once.
+	settings := dashboard.NewFileSettings(e.configPath)
+	dopts := dashboardOptions(e, settings)
+	dopts.Sync = dashboardSync(syncer)
+	return e.serve(ctx, appParts{
+		trayParts: trayParts{store: st, monitor: mon, syncer: syncer, dashboardURL: url, pricing: livePricing(e, settings)},
+		dashboard: dashboard.New(st, mon, dopts),
+	})
+}
 
-	url := "http://" + e.cfg.Dashboard.Addr + "/"
+// lockDataDir makes this process the one app counting into the data
+// directory. A second one fails with exit status 1 and says where the
+// first one's dashboard is.
+func (e *env) lockDataDir(url string) (*store.Lock, error) {
 	lock, holder, err := store.AcquireLock(e.dataDir, url)
 	if errors.Is(err, store.ErrLocked) {
 		msg := "PacketBuddy is already running for " + e.dataDir
 		if holder != "" {
 			msg += "; its dashboard is at " + holder
 		}
-		return &failure{msg: msg, code: exitFailure}
+		return nil, &failure{msg: msg, code: exitFailure}
 	}
-	if err != nil {
-		return err
-	}
-	defer lock.Release()
+	return lock, err
+}
 
-	st, err := store.Open(ctx, e.dataDir, store.Options{Location: localZone(), Logger: e.log})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
+// newSyncer returns the syncer of the configuration. A configuration it
+// cannot use is logged and shown as the syncer's error; counting goes on.
+func (e *env) newSyncer(ctx context.Context, st *store.Store) (*cloudsync.Syncer, error) {
 	src, srcErr := cloudsync.ResolveURL(e.cfg.Sync, e.configPath, nil)
 	if srcErr != nil {
 		e.log.Error("sync not available", "err", srcErr)
@@ -59,63 +76,66 @@ func runApp(e *env) error {
 		Conn:       cloudsync.ConnOptions{AllowInsecure: e.cfg.Sync.AllowInsecure},
 		AppVersion: version,
 		Logger:     e.log.With("component", "sync"),
+		Now:        e.now,
 	})
 	if err != nil {
-		return fmt.Errorf("start sync: %w", err)
+		return nil, fmt.Errorf("start sync: %w", err)
 	}
+	return syncer, nil
+}
 
+func (e *env) startMonitor(ctx context.Context, st *store.Store) (*monitor.Monitor, error) {
 	mon := monitor.New(st, monitor.Options{
 		PollInterval:  e.cfg.Monitor.PollInterval.Duration,
 		FlushInterval: e.cfg.Monitor.FlushInterval.Duration,
 		Filter:        monitor.Filter{Include: e.cfg.Monitor.Include, Exclude: e.cfg.Monitor.Exclude},
 		MaxRate:       float64(e.cfg.Monitor.MaxRate),
 		Logger:        e.log.With("component", "monitor"),
+		Now:           e.now,
 	})
 	if err := mon.Start(ctx); err != nil {
-		return fmt.Errorf("start monitor: %w", err)
+		return nil, fmt.Errorf("start monitor: %w", err)
 	}
-	// Settings live in the configuration file; the dashboard writes them
-	// and the tray reads them, so a change shows everywhere at once.
-	settings := dashboard.NewFileSettings(e.configPath)
-	dopts := dashboardOptions(e, settings)
-	dopts.Sync = dashboardSync(syncer)
-	srv := dashboard.New(st, mon, dopts)
-	// The tray, when one can exist, owns the main goroutine and the
-	// shutdown: Quit cancels ctx, and g.Wait below waits for the monitor's
-	// final flush.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	return mon, nil
+}
+
+// appParts are the running app's components.
+type appParts struct {
+	trayParts
+	dashboard *dashboard.Server
+}
+
+// serve runs the monitor's loop, the syncer and the dashboard until ctx
+// ends or the tray quits, then waits for them, the monitor's final flush
+// included. The tray, when one can exist, owns the main goroutine.
+func (e *env) serve(ctx context.Context, p appParts) error {
+	// Quit in the tray, or a component failing, stops the rest.
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
 	// monDone closes when the monitor's loop has returned, after its final
 	// flush.
 	monDone := make(chan struct{})
-	tr, why := newTray(ctx, e, trayParts{
-		store: st, monitor: mon, syncer: syncer, dashboardURL: url, pricing: livePricing(e, settings),
-		// Windows session end and macOS termination exit the process as
-		// soon as the tray's exit callback returns: stop and wait there
-		// for the final flush, as a signal would.
-		onExit: func() {
-			cancel()
-			select {
-			case <-monDone:
-			case <-time.After(3 * time.Second):
-			}
-		},
-	})
-	if tr == nil {
-		e.log.Info("PacketBuddy running headless", "reason", why, "dashboard", url, "data_dir", e.dataDir, "config", e.configPath)
-	} else {
-		e.log.Info("PacketBuddy running in the tray", "dashboard", url, "data_dir", e.dataDir, "config", e.configPath)
+	// Windows session end and macOS termination exit the process as soon
+	// as the tray's exit callback returns: stop and wait there for the
+	// final flush, as a signal would.
+	p.onExit = func() {
+		stop()
+		select {
+		case <-monDone:
+		case <-time.After(3 * time.Second):
+		}
 	}
+	tr := e.newTrayOrHeadless(runCtx, p.trayParts)
 
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(runCtx)
 	g.Go(func() error {
 		defer close(monDone)
-		return mon.Loop(gctx)
+		return p.monitor.Loop(gctx)
 	})
-	g.Go(func() error { return syncer.Run(gctx) })
+	g.Go(func() error { return p.syncer.Run(gctx) })
 	g.Go(func() error {
 		// A dashboard that cannot listen is reported, but counting goes on.
-		if err := srv.Run(gctx); err != nil {
+		if err := p.dashboard.Run(gctx); err != nil {
 			e.log.Error("dashboard not available", "err", err)
 			if tr != nil {
 				tr.ReportProblem("dashboard", err)
@@ -124,16 +144,16 @@ func runApp(e *env) error {
 		return nil
 	})
 	if tr != nil {
-		// Returns nil on Quit (or when a component failed and ended gctx):
-		// then everything stops. A tray that failed (the session bus went
-		// away) leaves the app counting headless until a signal.
+		// Run returns on Quit, or when a component failed and ended gctx.
+		// A tray that failed (the session bus went away) leaves the app
+		// counting headless until a signal.
 		if err := tr.Run(gctx); err != nil {
-			e.log.Error("tray failed; counting goes on headless", "err", err, "dashboard", url)
+			e.log.Error("tray failed; counting goes on headless", "err", err, "dashboard", p.dashboardURL)
 			<-gctx.Done()
 		}
-		cancel()
+		stop()
 	}
-	err = g.Wait()
-	e.log.Info("stopped", "uptime", time.Since(mon.Snapshot().Started).Round(time.Second))
+	err := g.Wait()
+	e.log.Info("stopped", "uptime", e.now().Sub(p.monitor.Snapshot().Started).Round(time.Second))
 	return err
 }

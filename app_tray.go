@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -65,7 +66,20 @@ func newTray(ctx context.Context, e *env, p trayParts) (*tray.Tray, string) {
 		DataDir:          e.dataDir,
 		ShowSpeedInTitle: e.cfg.Tray.ShowSpeedInTitle,
 		OnExit:           p.onExit,
+		Now:              e.now,
 	}), ""
+}
+
+// newTrayOrHeadless returns the tray to run, or nil after logging why the
+// app runs headless.
+func (e *env) newTrayOrHeadless(ctx context.Context, p trayParts) *tray.Tray {
+	tr, why := newTray(ctx, e, p)
+	if tr == nil {
+		e.log.Info("PacketBuddy running headless", "reason", why, "dashboard", p.dashboardURL, "data_dir", e.dataDir, "config", e.configPath)
+	} else {
+		e.log.Info("PacketBuddy running in the tray", "dashboard", p.dashboardURL, "data_dir", e.dataDir, "config", e.configPath)
+	}
+	return tr
 }
 
 // firstRunAutostart turns start at login on the first time the tray runs
@@ -77,7 +91,7 @@ func firstRunAutostart(ctx context.Context, e *env, st *store.Store, exe string)
 	if err != nil || done {
 		return err
 	}
-	if err := st.SetMeta(ctx, metaFirstTrayRun, time.Now().UTC().Format(time.RFC3339)); err != nil {
+	if err := st.SetMeta(ctx, metaFirstTrayRun, e.now().UTC().Format(time.RFC3339)); err != nil {
 		return err
 	}
 	if !e.cfg.App.AutostartOnFirstRun {
@@ -110,14 +124,18 @@ func traySync(s *cloudsync.Syncer) tray.Sync {
 	return syncForTray{s}
 }
 
-func (a syncForTray) Status() tray.SyncStatus {
-	st := a.s.Status()
-	out := tray.SyncStatus{State: tray.SyncOK, LastSuccess: st.LastSuccess, LastError: st.LastError}
-	switch {
-	case !st.Enabled:
+func (a syncForTray) Status() tray.SyncStatus { return traySyncStatus(a.s.Status()) }
+
+// traySyncStatus is a sync status as the tray shows it.
+func traySyncStatus(st cloudsync.Status) tray.SyncStatus {
+	out := tray.SyncStatus{LastSuccess: st.LastSuccess, LastError: st.LastError}
+	switch st.Summary() {
+	case cloudsync.SummaryOff:
 		out.State = tray.SyncOff
-	case st.Permanent || st.Failures > 0:
+	case cloudsync.SummaryFailing:
 		out.State = tray.SyncFailing
+	default:
+		out.State = tray.SyncOK
 	}
 	return out
 }
@@ -126,26 +144,22 @@ func (a syncForTray) SetEnabled(ctx context.Context, on bool) error {
 	return a.s.SetEnabled(ctx, on)
 }
 
-// cmdAutostart is "packetbuddy autostart enable|disable|status": the login
+// autostartCmd is "packetbuddy autostart enable|disable|status": the login
 // item that starts PacketBuddy when the user logs in, the same functions as
 // the tray's "Start at login" checkbox.
-func cmdAutostart(e *env, args []string) error {
-	fs := newFlagSet(e, "autostart")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: packetbuddy autostart enable|disable|status")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
+type autostartCmd struct{}
+
+func (*autostartCmd) flags(*flag.FlagSet) {}
+
+func (*autostartCmd) run(ctx context.Context, e *env, args []string) error {
+	if len(args) != 1 {
 		return usagef("autostart wants one of enable, disable, status")
 	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("locate the running executable: %w", err)
 	}
-	switch fs.Arg(0) {
+	switch args[0] {
 	case "enable":
 		if err := packaging.EnableAutostart(exe); err != nil {
 			return err
@@ -170,7 +184,7 @@ func cmdAutostart(e *env, args []string) error {
 		printAutostart(e, s, exe)
 		return nil
 	}
-	return usagef("unknown autostart action %q: want enable, disable or status", fs.Arg(0))
+	return usagef("unknown autostart action %q: want enable, disable or status", args[0])
 }
 
 func printAutostart(e *env, s packaging.AutostartStatus, exe string) {

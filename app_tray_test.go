@@ -1,16 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/packetbuddy/packetbuddy/cloudsync"
 	"github.com/packetbuddy/packetbuddy/config"
 	"github.com/packetbuddy/packetbuddy/store"
+	"github.com/packetbuddy/packetbuddy/tray"
 )
 
 func TestCmdAutostart(t *testing.T) {
@@ -33,8 +35,8 @@ func TestCmdAutostart(t *testing.T) {
 		{[]string{"autostart", "maybe"}, exitUsage, "", false},
 	}
 	for _, s := range steps {
-		var out, errb bytes.Buffer
-		if code := run(s.args, &out, &errb); code != s.code {
+		e, out, errb := testEnv()
+		if code := run(context.Background(), e, s.args); code != s.code {
 			t.Fatalf("%v: exit %d, want %d; %s", s.args, code, s.code, errb.String())
 		}
 		if !strings.HasPrefix(out.String(), s.out) {
@@ -70,11 +72,13 @@ func TestFirstRunAutostart(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			e := &env{cfg: config.Default(), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+			e, _, _ := testEnv()
+			e.cfg = config.Default()
 			e.log = slog.New(slog.DiscardHandler)
 			e.cfg.App.AutostartOnFirstRun = tt.on
 			if tt.before {
-				run([]string{"autostart", "enable"}, &bytes.Buffer{}, &bytes.Buffer{})
+				first, _, _ := testEnv()
+				run(ctx, first, []string{"autostart", "enable"})
 			}
 			if err := firstRunAutostart(ctx, e, st, exe); err != nil {
 				t.Fatal(err)
@@ -104,5 +108,31 @@ func TestNewTrayHeadless(t *testing.T) {
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
 	if tr, why := newTray(context.Background(), e, trayParts{}); tr != nil || !strings.Contains(why, "DBUS_SESSION_BUS_ADDRESS") {
 		t.Errorf("no bus: tray %v, reason %q", tr, why)
+	}
+}
+
+func TestTraySyncStatus(t *testing.T) {
+	t.Parallel()
+	success := time.Date(2026, 11, 15, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		status cloudsync.Status
+		want   tray.SyncState
+	}{
+		{"switched off", cloudsync.Status{Configured: true}, tray.SyncOff},
+		{"on", cloudsync.Status{Configured: true, Enabled: true}, tray.SyncOK},
+		{"retrying", cloudsync.Status{Configured: true, Enabled: true, Failures: 1}, tray.SyncFailing},
+		{"needs the user", cloudsync.Status{Configured: true, Enabled: true, Permanent: true}, tray.SyncFailing},
+		{"off beats failing", cloudsync.Status{Configured: true, Failures: 3}, tray.SyncOff},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.status.LastSuccess, tt.status.LastError = success, "connect: refused"
+			got := traySyncStatus(tt.status)
+			if got.State != tt.want || !got.LastSuccess.Equal(success) || got.LastError != "connect: refused" {
+				t.Errorf("traySyncStatus = %+v, want state %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -3,66 +3,39 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
-
-	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/packetbuddy/packetbuddy/internal/atomicfile"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
-func cmdExport(e *env, args []string) error {
-	var format, from, to, out, nic, tz string
-	fs := newFlagSet(e, "export")
-	fs.StringVar(&format, "format", "csv", "csv or json")
-	fs.StringVar(&from, "from", "", "first day, YYYY-MM-DD (default: the beginning)")
-	fs.StringVar(&to, "to", "", "last day, YYYY-MM-DD, inclusive (default: today)")
-	fs.StringVar(&out, "o", "", "write to `file` instead of standard output")
-	fs.StringVar(&nic, "nic", "", "only this NIC")
-	fs.StringVar(&tz, "tz", "", "IANA time zone for dates and local times")
-	var dev deviceFlags
-	dev.register(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
+// exportCmd is "packetbuddy export".
+type exportCmd struct {
+	format, from, to, out, nic, tz string
+	devices                        deviceFlags
+}
+
+func (c *exportCmd) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.format, "format", "csv", "csv or json")
+	fs.StringVar(&c.from, "from", "", "first day, YYYY-MM-DD (default: the beginning)")
+	fs.StringVar(&c.to, "to", "", "last day, YYYY-MM-DD, inclusive (default: today)")
+	fs.StringVar(&c.out, "o", "", "write to `file` instead of standard output")
+	fs.StringVar(&c.nic, "nic", "", "only this NIC")
+	fs.StringVar(&c.tz, "tz", "", "IANA time zone for dates and local times")
+	c.devices.register(fs)
+}
+
+func (c *exportCmd) run(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
 		return usagef("export takes no arguments")
 	}
-	if format != store.FormatCSV && format != store.FormatJSON {
-		return usagef("unknown format %q: want csv or json", format)
-	}
-	u := usageFlags{tz: tz}
-	loc, err := u.location()
+	o, err := c.options(e)
 	if err != nil {
 		return err
 	}
-	var o store.ExportOptions
-	o.Format, o.Location, o.Scope.NIC = format, loc, nic
-	if o.Scope.Device, err = dev.scopeDevice(); err != nil {
-		return err
-	}
-	var f, t store.Date
-	if from != "" {
-		if f, err = store.ParseDate(from); err != nil {
-			return usagef("--from: %v", err)
-		}
-		o.Start = f.Start(loc)
-	}
-	if to != "" {
-		if t, err = store.ParseDate(to); err != nil {
-			return usagef("--to: %v", err)
-		}
-		o.End = t.AddDays(1).Start(loc)
-	}
-	if from != "" && to != "" && t.Before(f) {
-		return usagef("--to %s is before --from %s", t, f)
-	}
-	if err := e.load(); err != nil {
-		return err
-	}
-	ctx := context.Background()
-	st, err := e.openReadOnly(ctx, loc)
+	st, err := e.openReadOnly(ctx, o.Location)
 	if errors.Is(err, store.ErrNoDatabase) {
 		return &failure{msg: "nothing to export yet: no database in " + e.dataDir, code: exitFailure}
 	}
@@ -70,42 +43,75 @@ func cmdExport(e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-
-	if out == "" {
+	if c.out == "" {
 		_, err := st.Export(ctx, e.stdout, o)
 		return err
 	}
-	// Write beside the target and rename at the end, so that a failed
-	// export never leaves a truncated file under the requested name.
-	tmp, err := os.CreateTemp(filepath.Dir(out), ".packetbuddy-export-*")
+	return e.exportFile(ctx, st, o, c.out)
+}
+
+// options checks the flags and turns them into the store's export options.
+func (c *exportCmd) options(e *env) (store.ExportOptions, error) {
+	o := store.ExportOptions{Format: c.format, Scope: store.Scope{NIC: c.nic}}
+	if c.format != store.FormatCSV && c.format != store.FormatJSON {
+		return o, usagef("unknown format %q: want csv or json", c.format)
+	}
+	var err error
+	if o.Location, err = zoneFlag(e, c.tz); err != nil {
+		return o, err
+	}
+	if o.Scope.Device, err = c.devices.scopeDevice(); err != nil {
+		return o, err
+	}
+	var from, to store.Date
+	if c.from != "" {
+		if from, err = parseDate("--from", c.from); err != nil {
+			return o, err
+		}
+		o.Start = from.Start(o.Location)
+	}
+	if c.to != "" {
+		if to, err = parseDate("--to", c.to); err != nil {
+			return o, err
+		}
+		o.End = to.AddDays(1).Start(o.Location)
+	}
+	if c.from != "" && c.to != "" {
+		if err := store.CheckRange(from, to); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// exportFile writes the export through a temporary file beside path, so
+// that a failed or interrupted export (Ctrl-C) leaves neither a truncated
+// file under the requested name nor the temporary one.
+func (e *env) exportFile(ctx context.Context, st *store.Store, o store.ExportOptions, path string) error {
+	f, err := atomicfile.New(path, 0o600)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	start := time.Now()
+	defer f.Close()
+	start := e.now()
 	shown := false
 	o.Progress = func(rows int64) {
-		if time.Since(start) > time.Second {
+		// A progress line only for exports that take a while.
+		if e.now().Sub(start) > time.Second {
 			fmt.Fprintf(e.stderr, "\rexporting… %d rows", rows)
 			shown = true
 		}
 	}
-	n, err := st.Export(ctx, tmp, o)
+	n, err := st.Export(ctx, f, o)
 	if shown {
 		fmt.Fprintln(e.stderr)
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = f.Commit()
 	}
 	if err != nil {
-		if errors.Is(err, store.ErrUnknownNIC) || errors.Is(err, store.ErrUnknownDevice) || errors.Is(err, store.ErrAmbiguousDevice) {
-			return usagef("%v", err)
-		}
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	fmt.Fprintf(e.stderr, "exported %d rows to %s\n", n, out)
+	fmt.Fprintf(e.stderr, "exported %d rows to %s\n", n, path)
 	return nil
 }

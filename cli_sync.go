@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -46,11 +42,20 @@ func (d *deviceFlags) scopeDevice() (string, error) {
 // openRecorded opens the database read-only for a command that needs some
 // history to exist.
 func (e *env) openRecorded(ctx context.Context) (*store.Store, error) {
-	st, err := e.openReadOnly(ctx, localZone())
+	st, err := e.openReadOnly(ctx, e.zone)
 	if errors.Is(err, store.ErrNoDatabase) {
 		return nil, &failure{msg: "nothing recorded yet in " + e.dataDir + ": start PacketBuddy first", code: exitFailure}
 	}
 	return st, err
+}
+
+// openWritable opens the database for a command that changes it.
+func (e *env) openWritable(ctx context.Context) (*store.Store, error) {
+	st, err := store.Open(ctx, e.dataDir, store.Options{Location: e.zone, Logger: e.log, Now: e.now})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return st, nil
 }
 
 // syncOptions are the syncer's options from the configuration.
@@ -71,44 +76,28 @@ func (e *env) syncOptions(progress func(cloudsync.Progress)) cloudsync.Options {
 		AppVersion:  version,
 		OnProgress:  progress,
 		Logger:      log,
+		Now:         e.now,
 	}
 }
 
-func cmdSync(e *env, args []string) error {
-	var asJSON bool
-	fs := newFlagSet(e, "sync")
-	fs.BoolVar(&asJSON, "json", false, "print the status as JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: packetbuddy sync status [--json] | packetbuddy sync now")
-		fs.PrintDefaults()
-	}
-	// The action may come before or after the flags.
-	var action string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		action, args = args[0], args[1:]
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if action == "" && fs.NArg() == 1 {
-		action = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		action = ""
-	}
-	if action != "status" && action != "now" {
-		return usagef("sync takes one of: status, now")
-	}
-	if err := e.load(); err != nil {
-		return err
-	}
-	if action == "now" {
-		return e.syncNow()
-	}
-	return e.syncStatus(asJSON)
+// syncCmd is "packetbuddy sync status|now".
+type syncCmd struct{ json bool }
+
+func (c *syncCmd) flags(fs *flag.FlagSet) {
+	fs.BoolVar(&c.json, "json", false, "print the status as JSON")
 }
 
-func (e *env) syncStatus(asJSON bool) error {
-	ctx := context.Background()
+func (c *syncCmd) run(ctx context.Context, e *env, args []string) error {
+	if len(args) == 1 && args[0] == "now" {
+		return e.syncNow(ctx)
+	}
+	if len(args) == 1 && args[0] == "status" {
+		return e.syncStatus(ctx, c.json)
+	}
+	return usagef("sync takes one of: status, now")
+}
+
+func (e *env) syncStatus(ctx context.Context, asJSON bool) error {
 	st, err := e.openRecorded(ctx)
 	if err != nil {
 		return err
@@ -118,30 +107,31 @@ func (e *env) syncStatus(asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	var cfgErr error
-	if status.Permanent && status.LastError != "" {
-		// Exit non-zero while sync needs the user's action.
-		cfgErr = &failure{msg: "sync needs attention: " + status.LastError, code: exitFailure}
-	}
 	devs, err := st.Devices(ctx)
 	if err != nil {
 		return err
 	}
 	status.Devices = len(devs)
 	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(status); err != nil {
-			return err
-		}
-		return cfgErr
+		err = writeJSON(e.stdout, status)
+	} else {
+		err = printSyncStatus(e.stdout, status, e.now(), e.zone)
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	if err == nil && status.Permanent && status.LastError != "" {
+		// Exit non-zero while sync needs the user's action.
+		err = &failure{msg: "sync needs attention: " + status.LastError, code: exitFailure}
+	}
+	return err
+}
+
+// printSyncStatus prints a sync status as aligned "Name: value" lines.
+func printSyncStatus(w io.Writer, status cloudsync.Status, now time.Time, zone *time.Location) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	when := func(t time.Time) string {
 		if t.IsZero() {
 			return "never"
 		}
-		return t.Local().Format("2006-01-02 15:04:05") + " (" + time.Since(t).Round(time.Second).String() + " ago)"
+		return t.In(zone).Format("2006-01-02 15:04:05") + " (" + now.Sub(t).Round(time.Second).String() + " ago)"
 	}
 	fmt.Fprintf(tw, "State:\t%s\n", status.State)
 	fmt.Fprintf(tw, "Enabled:\t%t\n", status.Enabled)
@@ -158,76 +148,76 @@ func (e *env) syncStatus(asJSON bool) error {
 	}
 	fmt.Fprintf(tw, "Pending buckets:\t%d\n", status.Pending)
 	fmt.Fprintf(tw, "Devices seen:\t%d\n", status.Devices)
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	return cfgErr
+	return tw.Flush()
 }
 
-func (e *env) syncNow() error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	st, err := store.Open(ctx, e.dataDir, store.Options{Location: localZone(), Logger: e.log})
+func (e *env) syncNow(ctx context.Context) error {
+	st, err := e.openWritable(ctx)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	defer st.Close()
-	start := time.Now()
-	shown := false
-	progress := func(p cloudsync.Progress) {
-		// A progress line only for backlogs that take a while.
-		if p.Total <= cloudsync.DefaultBatchSize && !shown && p.Done <= cloudsync.DefaultBatchSize {
-			return
-		}
-		shown = true
-		if p.Total > 0 {
-			fmt.Fprintf(e.stderr, "\r%s: %d of %d buckets", p.Phase, p.Done, p.Total)
-		} else {
-			fmt.Fprintf(e.stderr, "\r%s: %d buckets          ", p.Phase, p.Done)
-		}
-	}
-	s, err := cloudsync.New(ctx, st, e.syncOptions(progress))
+	start := e.now()
+	progress := syncProgress{w: e.stderr}
+	s, err := cloudsync.New(ctx, st, e.syncOptions(progress.show))
 	if err != nil {
 		return err
 	}
 	err = s.SyncNow(ctx)
-	if shown {
-		fmt.Fprintln(e.stderr)
-	}
+	progress.end()
 	if err != nil {
 		return fmt.Errorf("sync failed: %w", err)
 	}
 	status := s.Status()
 	fmt.Fprintf(e.stdout, "synced with %s in %s: %d buckets pushed, %d pulled, %d devices\n",
-		status.Target, time.Since(start).Round(time.Millisecond), status.Pushed, status.Pulled, status.Devices)
+		status.Target, e.now().Sub(start).Round(time.Millisecond), status.Pushed, status.Pulled, status.Devices)
 	return nil
 }
 
-func cmdDevices(e *env, args []string) error {
-	var asJSON bool
-	fs := newFlagSet(e, "devices")
-	fs.BoolVar(&asJSON, "json", false, "print JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: packetbuddy devices [--json] | packetbuddy devices rename ID|NAME NEW-NAME")
-		fs.PrintDefaults()
+// syncProgress is the progress line of "sync now", shown only for
+// backlogs that take a while.
+type syncProgress struct {
+	w     io.Writer
+	shown bool
+}
+
+func (p *syncProgress) show(pr cloudsync.Progress) {
+	if pr.Total <= cloudsync.DefaultBatchSize && !p.shown && pr.Done <= cloudsync.DefaultBatchSize {
+		return
 	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	p.shown = true
+	if pr.Total > 0 {
+		fmt.Fprintf(p.w, "\r%s: %d of %d buckets", pr.Phase, pr.Done, pr.Total)
+	} else {
+		fmt.Fprintf(p.w, "\r%s: %d buckets          ", pr.Phase, pr.Done)
 	}
+}
+
+// end ends the progress line, if one was shown.
+func (p *syncProgress) end() {
+	if p.shown {
+		fmt.Fprintln(p.w)
+	}
+}
+
+// devicesCmd is "packetbuddy devices" and "packetbuddy devices rename".
+type devicesCmd struct{ json bool }
+
+func (c *devicesCmd) flags(fs *flag.FlagSet) {
+	fs.BoolVar(&c.json, "json", false, "print JSON")
+}
+
+func (c *devicesCmd) run(ctx context.Context, e *env, args []string) error {
 	switch {
-	case fs.NArg() == 0:
-	case fs.Arg(0) == "rename" && fs.NArg() == 3:
-		if err := e.load(); err != nil {
-			return err
-		}
-		return e.renameDevice(fs.Arg(1), fs.Arg(2))
-	default:
-		return usagef("devices takes no arguments, or: rename ID|NAME NEW-NAME")
+	case len(args) == 0:
+		return e.listDevices(ctx, c.json)
+	case args[0] == "rename" && len(args) == 3:
+		return e.renameDevice(ctx, args[1], args[2])
 	}
-	if err := e.load(); err != nil {
-		return err
-	}
-	ctx := context.Background()
+	return usagef("devices takes no arguments, or: rename ID|NAME NEW-NAME")
+}
+
+func (e *env) listDevices(ctx context.Context, asJSON bool) error {
 	st, err := e.openRecorded(ctx)
 	if err != nil {
 		return err
@@ -238,9 +228,7 @@ func cmdDevices(e *env, args []string) error {
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(devs)
+		return writeJSON(e.stdout, devs)
 	}
 	units := e.pricing().Units
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
@@ -252,7 +240,7 @@ func cmdDevices(e *env, args []string) error {
 		}
 		seen := "never"
 		if !d.LastSeen.IsZero() {
-			seen = d.LastSeen.In(localZone()).Format("2006-01-02 15:04")
+			seen = d.LastSeen.In(e.zone).Format("2006-01-02 15:04")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.UUID, name, d.Platform, seen,
 			units.FormatBytes(d.TodaySent+d.TodayRecv), units.FormatBytes(d.MonthSent+d.MonthRecv))
@@ -260,23 +248,16 @@ func cmdDevices(e *env, args []string) error {
 	return tw.Flush()
 }
 
-func (e *env) renameDevice(device, name string) error {
-	ctx := context.Background()
-	st, err := store.Open(ctx, e.dataDir, store.Options{Location: localZone(), Logger: e.log})
+func (e *env) renameDevice(ctx context.Context, device, name string) error {
+	st, err := e.openWritable(ctx)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	defer st.Close()
 	if device == "this" || device == "local" {
 		device = ""
 	}
 	id, err := st.RenameDevice(ctx, device, name)
-	if errors.Is(err, store.ErrUnknownDevice) {
-		return usagef("unknown device %q (see \"packetbuddy devices\")", device)
-	}
-	if errors.Is(err, store.ErrAmbiguousDevice) {
-		return usagef("%v (see \"packetbuddy devices\")", err)
-	}
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/packetbuddy/packetbuddy/internal/testenv"
 	"github.com/packetbuddy/packetbuddy/report"
@@ -19,15 +18,15 @@ import (
 func TestSyncCommandsTwoDevices(t *testing.T) {
 	dbURL := testenv.NewPostgresDatabase(t, "pbtest_cli_")
 	t.Setenv("PACKETBUDDY_DATABASE_URL", dbURL)
-	now := time.Now()
+	now := testenv.Now()
 	a, b := t.TempDir(), t.TempDir()
 	for _, dir := range []string{a, b} {
 		if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte("[sync]\nenabled = true\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	seed(t, a, time.Local, store.Delta{NIC: "eth0", Start: now.Unix(), Sent: 1_000, Recv: 2_000})
-	seed(t, b, time.Local, store.Delta{NIC: "wlan0", Start: now.Unix(), Sent: 30_000, Recv: 40_000})
+	seed(t, a, localZone(), store.Delta{NIC: "eth0", Start: now.Unix(), Sent: 1_000, Recv: 2_000})
+	seed(t, b, localZone(), store.Delta{NIC: "wlan0", Start: now.Unix(), Sent: 30_000, Recv: 40_000})
 
 	for _, dir := range []string{a, b, a} {
 		if _, stderr, code := cli(t, dir, "sync", "now"); code != 0 {
@@ -104,7 +103,7 @@ func TestSyncNowFailsClearly(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte("[sync]\nenabled = true\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	seed(t, dir, time.Local, store.Delta{NIC: "eth0", Start: time.Now().Unix(), Sent: 1})
+	seed(t, dir, localZone(), store.Delta{NIC: "eth0", Start: testenv.Now().Unix(), Sent: 1})
 	out, stderr, code := cli(t, dir, "sync", "now")
 	if code == 0 {
 		t.Fatalf("sync now against a closed port succeeded:\n%s", out)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -25,13 +26,6 @@ type usageFlags struct {
 	devices deviceFlags
 }
 
-func newFlagSet(e *env, name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	e.globals.register(fs)
-	return fs
-}
-
 func (u *usageFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&u.json, "json", false, "print JSON (the API's usage shape)")
 	fs.StringVar(&u.nic, "nic", "", "only this NIC")
@@ -41,31 +35,26 @@ func (u *usageFlags) register(fs *flag.FlagSet) {
 	u.devices.register(fs)
 }
 
-// parseFlags parses a command's flags; flag errors are usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usagef("%s: %v", fs.Name(), err)
-	}
-	return nil
+// location is the zone of --tz, else the machine's.
+func (u *usageFlags) location(e *env) (*time.Location, error) {
+	return zoneFlag(e, u.tz)
 }
 
-func (u *usageFlags) location() (*time.Location, error) {
-	if u.tz == "" {
-		return localZone(), nil
+// zoneFlag is the zone a --tz flag names, else the machine's.
+func zoneFlag(e *env, tz string) (*time.Location, error) {
+	if tz == "" {
+		return e.zone, nil
 	}
-	loc, err := time.LoadLocation(u.tz)
-	if err != nil || u.tz == "Local" {
-		return nil, usagef("unknown time zone %q: want an IANA name such as Asia/Kolkata", u.tz)
+	loc, err := time.LoadLocation(tz)
+	if err != nil || tz == "Local" {
+		return nil, usagef("unknown time zone %q: want an IANA name such as Asia/Kolkata", tz)
 	}
 	return loc, nil
 }
 
 // openReadOnly opens the database for queries beside a running app.
 func (e *env) openReadOnly(ctx context.Context, loc *time.Location) (*store.Store, error) {
-	st, err := store.Open(ctx, e.dataDir, store.Options{ReadOnly: true, Location: loc})
+	st, err := store.Open(ctx, e.dataDir, store.Options{ReadOnly: true, Location: loc, Now: e.now})
 	if errors.Is(err, store.ErrNoDatabase) {
 		return nil, err
 	}
@@ -75,194 +64,200 @@ func (e *env) openReadOnly(ctx context.Context, loc *time.Location) (*store.Stor
 	return st, nil
 }
 
-// query runs fn on a read-only store; with no database yet it reports an
-// empty history instead of failing.
-func (e *env) query(u *usageFlags, fn func(ctx context.Context, st *store.Store, loc *time.Location, sc store.Scope) (store.Report, []store.Point, error)) (store.Report, []store.Point, *time.Location, error) {
-	loc, err := u.location()
-	if err != nil {
-		return store.Report{}, nil, nil, err
-	}
-	ctx := context.Background()
-	st, err := e.openReadOnly(ctx, loc)
-	if errors.Is(err, store.ErrNoDatabase) {
-		if u.nic != "" {
-			return store.Report{}, nil, nil, usagef("unknown NIC %q: nothing recorded yet", u.nic)
-		}
-		// An empty in-memory view: open a throwaway database.
-		dir, derr := os.MkdirTemp("", "packetbuddy-empty-")
-		if derr != nil {
-			return store.Report{}, nil, nil, derr
-		}
-		defer os.RemoveAll(dir)
-		st, err = store.Open(ctx, dir, store.Options{Location: loc})
-	}
-	if err != nil {
-		return store.Report{}, nil, nil, err
-	}
-	defer st.Close()
+// query runs fn on the database, read-only, with the scope the flags
+// select. Without a database yet fn runs on an empty one, so that a new
+// install reports zeros instead of failing.
+func (e *env) query(ctx context.Context, u *usageFlags, loc *time.Location, fn func(st *store.Store, sc store.Scope) error) error {
 	dev, err := u.devices.scopeDevice()
 	if err != nil {
-		return store.Report{}, nil, nil, err
-	}
-	r, top, err := fn(ctx, st, loc, store.Scope{NIC: u.nic, Device: dev})
-	if errors.Is(err, store.ErrUnknownDevice) || errors.Is(err, store.ErrAmbiguousDevice) {
-		return r, nil, nil, usagef("%v (see \"packetbuddy devices\")", err)
-	}
-	if errors.Is(err, store.ErrUnknownNIC) {
-		names, _ := st.NICs(ctx)
-		return r, nil, nil, usagef("unknown NIC %q (recorded: %s)", u.nic, strings.Join(names, ", "))
-	}
-	return r, top, loc, err
-}
-
-func cmdToday(e *env, args []string) error {
-	var u usageFlags
-	fs := newFlagSet(e, "today")
-	u.register(fs)
-	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
+	st, err := e.openReadOnly(ctx, loc)
+	if errors.Is(err, store.ErrNoDatabase) {
+		dir, derr := os.MkdirTemp("", "packetbuddy-empty-")
+		if derr != nil {
+			return derr
+		}
+		defer os.RemoveAll(dir)
+		st, err = store.Open(ctx, dir, store.Options{Location: loc, Now: e.now})
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st, store.Scope{NIC: u.nic, Device: dev})
+}
+
+// todayCmd is "packetbuddy today".
+type todayCmd struct{ usage usageFlags }
+
+func (c *todayCmd) flags(fs *flag.FlagSet) { c.usage.register(fs) }
+
+func (c *todayCmd) run(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
 		return usagef("today takes no arguments")
 	}
-	if err := e.load(); err != nil {
+	loc, err := c.usage.location(e)
+	if err != nil {
 		return err
 	}
-	r, _, loc, err := e.query(&u, func(ctx context.Context, st *store.Store, loc *time.Location, sc store.Scope) (store.Report, []store.Point, error) {
-		r, err := st.Day(ctx, store.DateOf(time.Now().In(loc)), loc, sc)
-		return r, nil, err
+	now := e.now().In(loc)
+	var r store.Report
+	err = e.query(ctx, &c.usage, loc, func(st *store.Store, sc store.Scope) (err error) {
+		r, err = st.Day(ctx, store.DateOf(now), loc, sc)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	return e.printReport(&u, "Today, "+time.Now().In(loc).Format("Mon 2 Jan 2006"), r, nil, false)
+	return e.printReport(&c.usage, "Today, "+now.Format("Mon 2 Jan 2006"), r, nil, false)
 }
 
-func cmdMonth(e *env, args []string) error {
-	var u usageFlags
-	var month string
-	fs := newFlagSet(e, "month")
-	u.register(fs)
-	fs.StringVar(&month, "month", "", "the month, YYYY-MM (default: this month)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() == 1 && month == "" {
-		month = fs.Arg(0)
-	} else if fs.NArg() > 0 {
+// monthCmd is "packetbuddy month [YYYY-MM]".
+type monthCmd struct {
+	usage usageFlags
+	month string
+}
+
+func (c *monthCmd) flags(fs *flag.FlagSet) {
+	c.usage.register(fs)
+	fs.StringVar(&c.month, "month", "", "the month, YYYY-MM (default: this month)")
+}
+
+func (c *monthCmd) run(ctx context.Context, e *env, args []string) error {
+	month := c.month
+	if len(args) == 1 && month == "" {
+		month = args[0]
+	} else if len(args) > 0 {
 		return usagef("month takes at most one argument, YYYY-MM")
 	}
-	if err := e.load(); err != nil {
+	loc, err := c.usage.location(e)
+	if err != nil {
 		return err
 	}
-	var year int
-	var mon time.Month
+	first := store.DateOf(e.now().In(loc))
+	first.Day = 1
 	if month != "" {
-		t, err := time.Parse("2006-01", month)
-		if err != nil || len(month) != 7 {
-			return usagef("bad month %q: want YYYY-MM", month)
+		if first, err = store.ParseMonth(month); err != nil {
+			return usagef("%v", err)
 		}
-		year, mon = t.Year(), t.Month()
 	}
-	r, _, _, err := e.query(&u, func(ctx context.Context, st *store.Store, loc *time.Location, sc store.Scope) (store.Report, []store.Point, error) {
-		if year == 0 {
-			now := time.Now().In(loc)
-			year, mon = now.Year(), now.Month()
-		}
-		r, err := st.Month(ctx, year, mon, loc, sc)
-		return r, nil, err
+	var r store.Report
+	err = e.query(ctx, &c.usage, loc, func(st *store.Store, sc store.Scope) (err error) {
+		r, err = st.Month(ctx, first.Year, first.Month, loc, sc)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	return e.printReport(&u, time.Date(year, mon, 1, 0, 0, 0, 0, time.UTC).Format("January 2006"), r, nil, true)
+	return e.printReport(&c.usage, first.Start(time.UTC).Format("January 2006"), r, nil, true)
 }
 
-func cmdRange(e *env, args []string) error {
-	var u usageFlags
-	var from, to string
-	fs := newFlagSet(e, "range")
-	u.register(fs)
-	fs.StringVar(&from, "from", "", "first day, YYYY-MM-DD (required)")
-	fs.StringVar(&to, "to", "", "last day, YYYY-MM-DD, inclusive (required)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
+// rangeCmd is "packetbuddy range --from YYYY-MM-DD --to YYYY-MM-DD".
+type rangeCmd struct {
+	usage    usageFlags
+	from, to string
+}
+
+func (c *rangeCmd) flags(fs *flag.FlagSet) {
+	c.usage.register(fs)
+	fs.StringVar(&c.from, "from", "", "first day, YYYY-MM-DD (required)")
+	fs.StringVar(&c.to, "to", "", "last day, YYYY-MM-DD, inclusive (required)")
+}
+
+func (c *rangeCmd) run(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
 		return usagef("range takes no arguments; use --from and --to")
 	}
-	if from == "" || to == "" {
+	if c.from == "" || c.to == "" {
 		return usagef("range needs --from YYYY-MM-DD and --to YYYY-MM-DD")
 	}
-	f, err := store.ParseDate(from)
+	from, to, err := parseDates(c.from, c.to)
 	if err != nil {
-		return usagef("--from: %v", err)
-	}
-	t, err := store.ParseDate(to)
-	if err != nil {
-		return usagef("--to: %v", err)
-	}
-	if t.Before(f) {
-		return usagef("--to %s is before --from %s", t, f)
-	}
-	if t.Year-f.Year > 20 {
-		return usagef("range %s..%s is longer than 20 years", f, t)
-	}
-	if err := e.load(); err != nil {
 		return err
 	}
-	r, _, _, err := e.query(&u, func(ctx context.Context, st *store.Store, loc *time.Location, sc store.Scope) (store.Report, []store.Point, error) {
-		r, err := st.Range(ctx, f, t, loc, sc)
-		return r, nil, err
+	loc, err := c.usage.location(e)
+	if err != nil {
+		return err
+	}
+	var r store.Report
+	err = e.query(ctx, &c.usage, loc, func(st *store.Store, sc store.Scope) (err error) {
+		r, err = st.Range(ctx, from, to, loc, sc)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	return e.printReport(&u, f.String()+" to "+t.String(), r, nil, true)
+	return e.printReport(&c.usage, from.String()+" to "+to.String(), r, nil, true)
 }
 
-func cmdSummary(e *env, args []string) error {
-	var u usageFlags
-	var top int
-	fs := newFlagSet(e, "summary")
-	u.register(fs)
-	fs.IntVar(&top, "top", 10, "how many top days to list")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+// parseDates parses --from and --to and checks the span between them.
+func parseDates(from, to string) (store.Date, store.Date, error) {
+	f, err := parseDate("--from", from)
+	if err != nil {
+		return f, f, err
 	}
-	if fs.NArg() > 0 {
+	t, err := parseDate("--to", to)
+	if err != nil {
+		return f, t, err
+	}
+	return f, t, store.CheckRange(f, t)
+}
+
+// parseDate parses the YYYY-MM-DD value of a flag.
+func parseDate(name, value string) (store.Date, error) {
+	d, err := store.ParseDate(value)
+	if err != nil {
+		return d, usagef("%s: %v", name, err)
+	}
+	return d, nil
+}
+
+// summaryCmd is "packetbuddy summary".
+type summaryCmd struct {
+	usage usageFlags
+	top   int
+}
+
+func (c *summaryCmd) flags(fs *flag.FlagSet) {
+	c.usage.register(fs)
+	fs.IntVar(&c.top, "top", 10, "how many top days to list")
+}
+
+func (c *summaryCmd) run(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
 		return usagef("summary takes no arguments")
 	}
-	if top < 0 || top > 1000 {
-		return usagef("--top %d: want 0 to 1000", top)
+	if c.top < 0 || c.top > 1000 {
+		return usagef("--top %d: want 0 to 1000", c.top)
 	}
-	if err := e.load(); err != nil {
+	loc, err := c.usage.location(e)
+	if err != nil {
 		return err
 	}
-	r, days, _, err := e.query(&u, func(ctx context.Context, st *store.Store, loc *time.Location, sc store.Scope) (store.Report, []store.Point, error) {
-		r, err := st.Lifetime(ctx, loc, sc)
-		if err != nil {
-			return r, nil, err
+	var r store.Report
+	var days []store.Point
+	err = e.query(ctx, &c.usage, loc, func(st *store.Store, sc store.Scope) (err error) {
+		if r, err = st.Lifetime(ctx, loc, sc); err != nil {
+			return err
 		}
-		days, err := st.TopDays(ctx, loc, sc, top)
-		return r, days, err
+		days, err = st.TopDays(ctx, loc, sc, c.top)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	if days == nil {
-		days = []store.Point{}
+		days = []store.Point{} // JSON lists no top days as [], not null
 	}
-	return e.printReport(&u, "Lifetime", r, days, true)
+	return e.printReport(&c.usage, "Lifetime", r, days, true)
 }
 
 // printReport prints a report as JSON or as an aligned table.
 func (e *env) printReport(u *usageFlags, title string, r store.Report, top []store.Point, perStep bool) error {
 	p := e.pricing()
 	if u.json {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(p.Report(r, top))
+		return writeJSON(e.stdout, p.Report(r, top))
 	}
 	color := useColor(e.stdout, u.noColor)
 	fmt.Fprintf(e.stdout, "%s%s%s", bold(color), title, reset(color))
@@ -273,41 +268,65 @@ func (e *env) printReport(u *usageFlags, title string, r store.Report, top []sto
 		fmt.Fprintf(e.stdout, " (%s)", r.Location)
 	}
 	fmt.Fprintln(e.stdout)
-	tb := table{lastLeft: true}
-	row := func(label string, sent, recv uint64, extra string) {
-		us := p.Usage(sent, recv)
-		tb.add(label, us.HumanReadable.Sent, us.HumanReadable.Received, us.HumanReadable.Total, us.Cost.Total.Formatted, extra)
-	}
-	tb.add("", "Sent", "Received", "Total", "Cost", "")
+	tb := newUsageTable(p, color)
 	if perStep && r.Granularity != store.ByHour {
-		var peak uint64
-		for _, s := range r.Series {
-			peak = max(peak, s.Sent+s.Recv)
-		}
-		for _, s := range r.Series {
-			row(s.Label, s.Sent, s.Recv, bar(s.Sent, s.Recv, peak, 24, color))
-		}
+		tb.series(r.Series)
 		tb.add("")
 	}
 	if u.byNIC {
 		for _, n := range r.ByNIC {
-			row(n.NIC, n.Sent, n.Recv, "")
+			tb.row(n.NIC, n.Sent, n.Recv, "")
 		}
 	}
-	row("Total", r.Sent, r.Recv, "")
+	tb.row("Total", r.Sent, r.Recv, "")
 	if err := tb.write(e.stdout); err != nil {
 		return err
 	}
-	if len(top) > 0 {
-		fmt.Fprintf(e.stdout, "\n%sTop days%s\n", bold(color), reset(color))
-		tb = table{lastLeft: true}
-		tb.add("", "Sent", "Received", "Total", "Cost", "")
-		for _, d := range top {
-			row(d.Label, d.Sent, d.Recv, "")
-		}
-		return tb.write(e.stdout)
+	if len(top) == 0 {
+		return nil
 	}
-	return nil
+	fmt.Fprintf(e.stdout, "\n%sTop days%s\n", bold(color), reset(color))
+	tb = newUsageTable(p, color)
+	for _, d := range top {
+		tb.row(d.Label, d.Sent, d.Recv, "")
+	}
+	return tb.write(e.stdout)
+}
+
+// usageTable is a table of usage: sent, received, total, cost and a bar.
+type usageTable struct {
+	table
+	pricing report.Pricing
+	color   bool
+}
+
+func newUsageTable(p report.Pricing, color bool) *usageTable {
+	t := &usageTable{table: table{lastLeft: true}, pricing: p, color: color}
+	t.add("", "Sent", "Received", "Total", "Cost", "")
+	return t
+}
+
+func (t *usageTable) row(label string, sent, recv uint64, bar string) {
+	u := t.pricing.Usage(sent, recv)
+	t.add(label, u.HumanReadable.Sent, u.HumanReadable.Received, u.HumanReadable.Total, u.Cost.Total.Formatted, bar)
+}
+
+// series adds a row per step, with a bar scaled to the busiest step.
+func (t *usageTable) series(points []store.Point) {
+	var peak uint64
+	for _, s := range points {
+		peak = max(peak, s.Sent+s.Recv)
+	}
+	for _, s := range points {
+		t.row(s.Label, s.Sent, s.Recv, bar(s.Sent, s.Recv, peak, 24, t.color))
+	}
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // useColor follows --no-color, NO_COLOR (https://no-color.org) and whether
@@ -361,19 +380,16 @@ func bar(sent, recv, peak uint64, width int, color bool) string {
 	return "\x1b[36m" + draw(s) + "\x1b[32m" + draw(r) + "\x1b[0m"
 }
 
-func cmdGaps(e *env, args []string) error {
-	var asJSON bool
-	fs := newFlagSet(e, "gaps")
-	fs.BoolVar(&asJSON, "json", false, "print JSON")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := e.load(); err != nil {
-		return err
-	}
-	ctx := context.Background()
+// gapsCmd is "packetbuddy gaps".
+type gapsCmd struct{ json bool }
+
+func (c *gapsCmd) flags(fs *flag.FlagSet) {
+	fs.BoolVar(&c.json, "json", false, "print JSON")
+}
+
+func (c *gapsCmd) run(ctx context.Context, e *env, args []string) error {
 	gaps := []store.Gap{}
-	st, err := e.openReadOnly(ctx, localZone())
+	st, err := e.openReadOnly(ctx, e.zone)
 	if err == nil {
 		defer st.Close()
 		gaps, err = st.Gaps(ctx, time.Time{}, time.Time{})
@@ -381,22 +397,19 @@ func cmdGaps(e *env, args []string) error {
 	if err != nil && !errors.Is(err, store.ErrNoDatabase) {
 		return err
 	}
-	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(gaps)
+	if c.json {
+		return writeJSON(e.stdout, gaps)
 	}
 	if len(gaps) == 0 {
 		fmt.Fprintln(e.stdout, "No traffic was recorded while PacketBuddy was not running.")
 		return nil
 	}
-	p := e.pricing()
-	loc := localZone()
+	units := e.pricing().Units
 	tb := table{lastLeft: true}
 	tb.add("NIC", "From", "To", "Sent", "Received", "Reason")
 	for _, g := range gaps {
-		tb.add(g.NIC, g.From.In(loc).Format("2006-01-02 15:04"), g.To.In(loc).Format("2006-01-02 15:04"),
-			p.Units.FormatBytes(g.Sent), p.Units.FormatBytes(g.Recv), g.Reason)
+		tb.add(g.NIC, g.From.In(e.zone).Format("2006-01-02 15:04"), g.To.In(e.zone).Format("2006-01-02 15:04"),
+			units.FormatBytes(g.Sent), units.FormatBytes(g.Recv), g.Reason)
 	}
 	return tb.write(e.stdout)
 }

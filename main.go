@@ -7,16 +7,21 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/packetbuddy/packetbuddy/config"
 	"github.com/packetbuddy/packetbuddy/report"
+	"github.com/packetbuddy/packetbuddy/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -24,9 +29,10 @@ var version = "0.1.0-dev"
 
 // Exit statuses.
 const (
-	exitOK      = 0
-	exitFailure = 1 // a runtime failure, or another instance is running
-	exitUsage   = 2 // bad arguments or a bad configuration file
+	exitOK          = 0
+	exitFailure     = 1   // a runtime failure, or another instance is running
+	exitUsage       = 2   // bad arguments or a bad configuration file
+	exitInterrupted = 130 // Ctrl-C or SIGTERM ended a command, as a shell reports it
 )
 
 // usageError is a mistake in the command line, reported with exit status 2.
@@ -35,6 +41,14 @@ type usageError struct{ msg string }
 func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// failure is an error with a chosen exit status.
+type failure struct {
+	msg  string
+	code int
+}
+
+func (f *failure) Error() string { return f.msg }
 
 // globals are the options every subcommand accepts.
 type globals struct {
@@ -50,113 +64,94 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.BoolVar(&g.verbose, "verbose", g.verbose, "log debug details")
 }
 
-// env is what a subcommand runs with.
+// env is what the app and every command run with.
 type env struct {
 	globals
 	cfg    config.Config
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+	// now is the one clock of the command line and the app: "today", "ago"
+	// and elapsed times all read it, so that tests can fix the instant.
+	now func() time.Time
+	// zone is the machine's zone, that of every date shown without --tz.
+	zone *time.Location
+}
+
+// newEnv is the environment of a process on the real clock and in the
+// machine's zone.
+func newEnv(stdout, stderr io.Writer) *env {
+	return &env{stdout: stdout, stderr: stderr, now: time.Now, zone: localZone()}
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// One signal context for the whole process: the app shuts down on it,
+	// a command stops (an export removes its temporary file). After the
+	// first signal a second one is no longer caught: it ends a shutdown
+	// that hangs.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	code := run(ctx, newEnv(os.Stdout, os.Stderr), os.Args[1:])
+	stop()
+	os.Exit(code)
 }
 
-type command struct {
-	name    string
-	summary string
-	run     func(e *env, args []string) error
-	// needsConfig is false for commands that must work even with a broken
-	// configuration file (version, help).
-	needsConfig bool
-}
-
-func commands() []command {
-	return []command{
-		{"today", "today's usage", cmdToday, true},
-		{"month", "a month's usage per day: month [YYYY-MM]", cmdMonth, true},
-		{"range", "usage per day between two dates: range --from YYYY-MM-DD --to YYYY-MM-DD", cmdRange, true},
-		{"summary", "lifetime usage per month and the top days", cmdSummary, true},
-		{"gaps", "traffic recorded while PacketBuddy was not running", cmdGaps, true},
-		{"export", "export usage as CSV or JSON: export --format csv|json [--from] [--to] [-o FILE]", cmdExport, true},
-		{"live", "live speed per NIC until Ctrl-C", cmdLive, true},
-		{"sync", "multi-device sync: sync status [--json] | sync now", cmdSync, true},
-		{"devices", "synced devices: devices [--json] | devices rename ID|NAME NEW-NAME", cmdDevices, true},
-		{"autostart", "start at login: autostart enable|disable|status", cmdAutostart, false},
-		{"version", "print the version", cmdVersion, false},
+// run is main without the process: it parses the command line, loads the
+// configuration (once, after every flag that may name the file or the data
+// directory), runs the app or the command, and returns the exit status.
+func run(ctx context.Context, e *env, args []string) int {
+	inv, err := parseCommandLine(e, args)
+	if err == nil && inv.config {
+		err = e.load()
 	}
-}
-
-func printUsage(w io.Writer) {
-	fmt.Fprintf(w, `PacketBuddy %s counts the bytes this computer sends and receives.
-
-Usage:
-  packetbuddy [--headless] [--config FILE] [--data-dir DIR]   run the app
-  packetbuddy [--config FILE] [--data-dir DIR] COMMAND [flags]
-
-Commands:
-`, version)
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	if err == nil {
+		err = inv.run(ctx, e, inv.args)
 	}
-	fmt.Fprintf(w, "\nRun \"packetbuddy COMMAND -h\" for a command's flags.\n")
+	return exitStatus(ctx, e, err)
 }
 
-// run is main without the process: it returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
-	g := globals{configPath: os.Getenv("PACKETBUDDY_CONFIG"), dataDir: os.Getenv("PACKETBUDDY_DATA_DIR")}
-	fs := flag.NewFlagSet("packetbuddy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	g.register(fs)
-	fs.BoolVar(&g.headless, "headless", false, "run without a tray icon (dashboard and counting only)")
-	fs.Usage = func() { printUsage(stderr); fmt.Fprintln(stderr, "\nFlags:"); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+// invocation is a parsed command line: what to run, and with which
+// arguments.
+type invocation struct {
+	run    func(ctx context.Context, e *env, args []string) error
+	args   []string
+	config bool // load the configuration first
+}
+
+// parseCommandLine parses the global flags, then the command's, into e and
+// the invocation. Without a command it runs the app.
+func parseCommandLine(e *env, args []string) (invocation, error) {
+	e.configPath = os.Getenv("PACKETBUDDY_CONFIG")
+	e.dataDir = os.Getenv("PACKETBUDDY_DATA_DIR")
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	e.globals.register(fs)
+	fs.BoolVar(&e.headless, "headless", false, "run without a tray icon (dashboard and counting only)")
+	help := func() { printUsage(e.stderr); fmt.Fprintln(e.stderr, "\nFlags:"); printDefaults(fs, e.stderr) }
+	if err := parseFlags(fs, args, help); err != nil {
+		return invocation{}, err
 	}
 	rest := fs.Args()
-	e := &env{globals: g, stdout: stdout, stderr: stderr}
-
-	var cmd *command
-	if len(rest) > 0 {
-		if rest[0] == "help" {
-			printUsage(stdout)
-			return exitOK
-		}
-		for _, c := range commands() {
-			if c.name == rest[0] {
-				cmd = &c
-				break
-			}
-		}
-		if cmd == nil {
-			fmt.Fprintf(stderr, "packetbuddy: unknown command %q (see \"packetbuddy help\")\n", rest[0])
-			return exitUsage
-		}
-		rest = rest[1:]
+	if len(rest) == 0 {
+		app := func(ctx context.Context, e *env, _ []string) error { return runApp(ctx, e) }
+		return invocation{run: app, config: true}, nil
 	}
-	if cmd != nil && !cmd.needsConfig {
-		return exitStatus(e, cmd.run(e, rest))
+	if rest[0] == "help" {
+		return invocation{run: func(context.Context, *env, []string) error { printUsage(e.stdout); return nil }}, nil
 	}
-	// Subcommand flags may also set the globals, so configuration is
-	// loaded by each command after its own flags are parsed.
-	if cmd == nil {
-		return exitStatus(e, runApp(e))
+	for _, c := range commands() {
+		if c.name == rest[0] {
+			return c.parse(e, rest[1:])
+		}
 	}
-	return exitStatus(e, cmd.run(e, rest))
+	return invocation{}, usagef("unknown command %q (see \"packetbuddy help\")", rest[0])
 }
 
 // exitStatus prints err as one line and maps it to an exit status.
-func exitStatus(e *env, err error) int {
-	if err == nil {
+func exitStatus(ctx context.Context, e *env, err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
+	err = userError(err)
 	var ue *usageError
 	var ce *config.Error
 	var fe *failure
@@ -170,18 +165,27 @@ func exitStatus(e *env, err error) int {
 	case errors.As(err, &fe):
 		fmt.Fprintf(e.stderr, "packetbuddy: %s\n", fe.msg)
 		return fe.code
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintln(e.stderr, "packetbuddy: interrupted")
+		return exitInterrupted
 	}
 	fmt.Fprintf(e.stderr, "packetbuddy: %s\n", err)
 	return exitFailure
 }
 
-// failure is an error with a chosen exit status.
-type failure struct {
-	msg  string
-	code int
+// userError turns a store query's bad input (an unknown NIC or device, a
+// range too long) into the usage error the user sees, adding where device
+// names are listed. Other errors pass unchanged.
+func userError(err error) error {
+	var qe *store.QueryError
+	if !errors.As(err, &qe) {
+		return err
+	}
+	if qe.Param == "device" {
+		return usagef("%s (see \"packetbuddy devices\")", qe.Msg)
+	}
+	return usagef("%s", qe.Msg)
 }
-
-func (f *failure) Error() string { return f.msg }
 
 // load resolves paths, loads the configuration and sets up logging.
 func (e *env) load() error {
@@ -220,9 +224,4 @@ func (e *env) pricing() report.Pricing {
 		RateSentPerGB: e.cfg.Cost.RateSentPerGB, RateReceivedPerGB: e.cfg.Cost.RateReceivedPerGB,
 		Units: u,
 	}
-}
-
-func cmdVersion(e *env, args []string) error {
-	fmt.Fprintf(e.stdout, "packetbuddy %s\n", version)
-	return nil
 }

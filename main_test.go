@@ -12,49 +12,113 @@ import (
 
 	"github.com/packetbuddy/packetbuddy/config"
 	"github.com/packetbuddy/packetbuddy/dashboard"
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
-// cli runs the command line in-process against a private config and data dir.
+// testEnv is an env on the test clock and in the machine's zone, writing
+// to buffers.
+func testEnv() (e *env, stdout, stderr *bytes.Buffer) {
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	e = newEnv(stdout, stderr)
+	e.now = testenv.Now
+	return e, stdout, stderr
+}
+
+// runIn runs the command line in-process with e, against the configuration
+// file and the data directory in dir.
+func runIn(ctx context.Context, e *env, dir string, args ...string) int {
+	full := append([]string{"--config", filepath.Join(dir, "config.toml"), "--data-dir", filepath.Join(dir, "data")}, args...)
+	return run(ctx, e, full)
+}
+
+// cli runs the command line in-process against the configuration file and
+// the data directory in dir, on the test clock.
 func cli(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	full := append([]string{"--config", filepath.Join(dir, "config.toml"), "--data-dir", filepath.Join(dir, "data")}, args...)
-	code = run(full, &out, &errb)
+	e, out, errb := testEnv()
+	code = runIn(context.Background(), e, dir, args...)
 	return out.String(), errb.String(), code
 }
 
-func TestBadArgumentsExit2WithOneLine(t *testing.T) {
-	dir := t.TempDir()
-	cases := [][]string{
-		{"range", "--from", "2026-13-45", "--to", "2026-01-01"},
-		{"range", "--from", "2026-02-01", "--to", "2026-01-01"},
-		{"range", "--from", "2026-02-01"},
-		{"export", "--format", "xml"},
-		{"month", "2026-13"},
-		{"today", "--tz", "Mars/Olympus"},
-		{"today", "--bogus"},
-		{"nosuchcommand"},
-		{"summary", "--top", "-1"},
+// seed writes usage straight into the data dir's database, flushed at the
+// test clock's now.
+func seed(t *testing.T, dir string, loc *time.Location, deltas ...store.Delta) {
+	t.Helper()
+	st := openSeedStore(t, dir, loc, testenv.Now)
+	if err := st.Flush(context.Background(), store.Batch{At: testenv.Now(), Deltas: deltas}); err != nil {
+		t.Fatal(err)
 	}
-	for _, args := range cases {
-		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			_, stderr, code := cli(t, dir, args...)
+}
+
+// openSeedStore opens the data dir's database for writing, closed when the
+// test ends.
+func openSeedStore(t *testing.T, dir string, loc *time.Location, now func() time.Time) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "data"), store.Options{Location: loc, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestBadArgumentsExit2WithOneLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string // the message names the bad argument
+	}{
+		{[]string{"range", "--from", "2026-13-45", "--to", "2026-01-01"}, `--from: bad date "2026-13-45"`},
+		{[]string{"range", "--from", "2026-02-01", "--to", "2026-01-01"}, "end 2026-01-01 is before start 2026-02-01"},
+		{[]string{"range", "--from", "2000-01-01", "--to", "2021-01-01"}, "range 2000-01-01..2021-01-01 is longer than 20 years"},
+		{[]string{"range", "--from", "2026-02-01"}, "--to"},
+		{[]string{"export", "--format", "xml"}, `"xml"`},
+		{[]string{"export", "--from", "2000-01-01", "--to", "2021-01-01"}, "range 2000-01-01..2021-01-01 is longer than 20 years"},
+		{[]string{"export", "--to", "2026-02-30"}, `--to: bad date "2026-02-30"`},
+		{[]string{"month", "2026-13"}, `bad month "2026-13"`},
+		{[]string{"today", "--tz", "Mars/Olympus"}, `"Mars/Olympus"`},
+		{[]string{"today", "--bogus"}, "-bogus"},
+		{[]string{"today", "--nic", "nope0"}, `unknown NIC "nope0" (nothing recorded yet)`},
+		{[]string{"summary", "--device", "nope"}, `unknown device "nope" (see "packetbuddy devices")`},
+		{[]string{"summary", "--top", "-1"}, "--top -1"},
+		{[]string{"sync", "later"}, "status, now"},
+		{[]string{"--bogus"}, "-bogus"},
+		{[]string{"nosuchcommand"}, `"nosuchcommand"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			stdout, stderr, code := cli(t, t.TempDir(), tt.args...)
 			if code != exitUsage {
-				t.Errorf("exit %d, want 2; stderr %q", code, stderr)
+				t.Errorf("exit %d, want %d", code, exitUsage)
 			}
-			if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
-				t.Errorf("stack trace on stderr: %s", stderr)
+			if lines := strings.Count(stderr, "\n"); lines != 1 || !strings.HasSuffix(stderr, "\n") {
+				t.Errorf("stderr has %d lines, want 1:\n%s", lines, stderr)
 			}
-			if !strings.Contains(stderr, "packetbuddy") {
-				t.Errorf("no clear message: %q", stderr)
+			if !strings.HasPrefix(stderr, "packetbuddy: ") || !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q, want \"packetbuddy: \" and %q", stderr, tt.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
 			}
 		})
 	}
 }
 
+func TestHelpExit0(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"-h"}, {"today", "-h"}, {"sync", "-h"}} {
+		_, stderr, code := cli(t, t.TempDir(), args...)
+		if code != exitOK || !strings.Contains(stderr, "Usage") || !strings.Contains(stderr, "-data-dir") {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+	}
+}
+
 func TestBadConfigExit2WithPosition(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(cfg, []byte("[monitor]\npoll_intervall = \"1s\"\n"), 0o600); err != nil {
@@ -71,20 +135,8 @@ func TestBadConfigExit2WithPosition(t *testing.T) {
 	}
 }
 
-// seed writes usage straight into the data dir's database.
-func seed(t *testing.T, dir string, loc *time.Location, deltas ...store.Delta) {
-	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(dir, "data"), store.Options{Location: loc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Flush(context.Background(), store.Batch{At: time.Now(), Deltas: deltas}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestUsageCommandsJSON(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// No database yet: zeros, not an error.
 	out, stderr, code := cli(t, dir, "today", "--json")
@@ -95,8 +147,8 @@ func TestUsageCommandsJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil || r.TotalBytes != 0 {
 		t.Fatalf("today without data: %v %q", err, out)
 	}
-	now := time.Now()
-	seed(t, dir, time.Local,
+	now := testenv.Now()
+	seed(t, dir, localZone(),
 		store.Delta{NIC: "eth0", Start: now.Unix(), Sent: 1000, Recv: 2000},
 		store.Delta{NIC: "wlan0", Start: now.Unix(), Sent: 10, Recv: 20},
 	)
@@ -113,62 +165,78 @@ func TestUsageCommandsJSON(t *testing.T) {
 			t.Errorf("%v --nic eth0: %+v", cmd, r.Usage)
 		}
 	}
-	out, _, code = cli(t, dir, "today", "--by-nic", "--no-color")
-	if code != 0 || !strings.Contains(out, "wlan0") || !strings.Contains(out, "3.03 kB") {
-		t.Errorf("today table:\n%s", out)
-	}
-	out, _, code = cli(t, dir, "month", "--no-color")
-	if code != 0 || !strings.Contains(out, "█") {
-		t.Errorf("month table has no bars:\n%s", out)
-	}
 	_, stderr, code = cli(t, dir, "today", "--nic", "nope0")
 	if code != exitUsage || !strings.Contains(stderr, "eth0") {
 		t.Errorf("unknown NIC: %d %q", code, stderr)
 	}
 }
 
-// TestTodayInZones checks the CLI's "today" and "month" under TZ with
-// half- and quarter-hour offsets and a daylight-saving zone.
+// TestTodayInZones checks "today" and "month" in zones with half- and
+// quarter-hour offsets and with daylight saving time.
 func TestTodayInZones(t *testing.T) {
+	t.Parallel()
 	for _, zone := range []string{"Asia/Kolkata", "Asia/Kathmandu", "America/New_York"} {
 		t.Run(zone, func(t *testing.T) {
-			t.Setenv("TZ", zone)
+			t.Parallel()
 			loc, err := time.LoadLocation(zone)
 			if err != nil {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			now := time.Now().In(loc)
+			now := testenv.Now().In(loc)
 			midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 			seed(t, dir, loc,
 				store.Delta{NIC: "eth0", Start: midnight.Unix(), Sent: 1},                          // first bucket of today
 				store.Delta{NIC: "eth0", Start: midnight.Add(-15 * time.Minute).Unix(), Sent: 100}, // last bucket of yesterday
 			)
-			out, stderr, code := cli(t, dir, "today", "--json")
-			if code != 0 {
-				t.Fatal(stderr)
-			}
-			var r report.JSON
-			json.Unmarshal([]byte(out), &r)
+			r := cliJSONIn(t, loc, dir, "today", "--json")
 			if r.BytesSent != 1 || r.Period.TimeZone != zone {
 				t.Errorf("today in %s: %d bytes (want 1), zone %q", zone, r.BytesSent, r.Period.TimeZone)
 			}
-			out, _, _ = cli(t, dir, "month", "--json")
-			json.Unmarshal([]byte(out), &r)
-			want := uint64(1)
-			if midnight.Day() != 1 {
-				want = 101
+			want := uint64(101)
+			if midnight.Day() == 1 {
+				want = 1
 			}
-			if r.BytesSent != want {
+			if r := cliJSONIn(t, loc, dir, "month", "--json"); r.BytesSent != want {
 				t.Errorf("month in %s: %d bytes, want %d", zone, r.BytesSent, want)
 			}
 		})
 	}
 }
 
+// cliJSONIn runs a usage command with --json as if the machine were in loc.
+func cliJSONIn(t *testing.T, loc *time.Location, dir string, args ...string) report.JSON {
+	t.Helper()
+	e, out, errb := testEnv()
+	e.zone = loc
+	if code := runIn(context.Background(), e, dir, args...); code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, errb)
+	}
+	var r report.JSON
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+	return r
+}
+
+// TestLocalZoneFollowsTZ: the machine's zone is TZ's, under its IANA name.
+func TestLocalZoneFollowsTZ(t *testing.T) {
+	for _, tt := range []struct{ tz, want string }{
+		{"Asia/Kathmandu", "Asia/Kathmandu"},
+		{":America/New_York", "America/New_York"},
+		{"", "UTC"},
+	} {
+		t.Setenv("TZ", tt.tz)
+		if got := localZone().String(); got != tt.want {
+			t.Errorf("TZ=%q: zone %q, want %q", tt.tz, got, tt.want)
+		}
+	}
+}
+
 func TestExportCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	seed(t, dir, time.Local, store.Delta{NIC: "eth0", Start: time.Now().Unix(), Sent: 5, Recv: 6})
+	seed(t, dir, localZone(), store.Delta{NIC: "eth0", Start: testenv.Now().Unix(), Sent: 5, Recv: 6})
 	file := filepath.Join(dir, "out.csv")
 	_, stderr, code := cli(t, dir, "export", "--format", "csv", "-o", file)
 	if code != 0 {
@@ -186,9 +254,61 @@ func TestExportCommand(t *testing.T) {
 	}
 }
 
+// TestExportInterruptedLeavesNoFile: Ctrl-C during "export -o" ends it with
+// neither the file nor a temporary one left behind.
+func TestExportInterruptedLeavesNoFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// More rows than the store reports progress for (every 10,000) and
+	// checks for cancellation at (every 1,000).
+	start := store.AlignBucket(testenv.Now().AddDate(0, 0, -200).Unix())
+	deltas := make([]store.Delta, 12_000)
+	for i := range deltas {
+		deltas[i] = store.Delta{NIC: "eth0", Start: start + int64(i)*store.BucketSeconds, Sent: 1, Recv: 2}
+	}
+	seed(t, dir, localZone(), deltas...)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e, _, _ := testEnv()
+	stderr := &interruptOnProgress{cancel: cancel}
+	e.stderr = stderr
+	// A clock that jumps two seconds a read, so that the progress line
+	// shows at the first report; the user then presses Ctrl-C.
+	at := testenv.Now()
+	e.now = func() time.Time { at = at.Add(2 * time.Second); return at }
+	outDir := t.TempDir()
+	code := runIn(ctx, e, dir, "export", "-o", filepath.Join(outDir, "usage.csv"))
+	if code != exitInterrupted || !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, exitInterrupted, stderr)
+	}
+	left, err := os.ReadDir(outDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range left {
+		t.Errorf("left behind: %s", f.Name())
+	}
+}
+
+// interruptOnProgress is a stderr that cancels (Ctrl-C) when the export's
+// progress line shows.
+type interruptOnProgress struct {
+	bytes.Buffer
+	cancel context.CancelFunc
+}
+
+func (w *interruptOnProgress) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("exporting")) {
+		w.cancel()
+	}
+	return w.Buffer.Write(p)
+}
+
 // TestLivePricingFollowsTheFile: a settings change (dashboard or editor)
 // reaches the tray on its next refresh, without a restart.
 func TestLivePricingFollowsTheFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "config.toml")
 	if err := config.WriteDefault(path); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 // TestPackageDocs checks that every package has exactly one package doc
 // comment, so that `go doc` describes each and none contradicts another.
 func TestPackageDocs(t *testing.T) {
+	t.Parallel()
 	docs := map[string][]string{} // dir -> files with a package comment
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
