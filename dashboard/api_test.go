@@ -16,6 +16,7 @@ import (
 
 	"github.com/packetbuddy/packetbuddy/cloudsync"
 	"github.com/packetbuddy/packetbuddy/config"
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -114,7 +115,7 @@ func TestUsageEndpoints(t *testing.T) {
 		{name: "this month", path: "/api/month", sent: monthSent, recv: monthRecv, gran: "day",
 			series: time.Date(today.Year, today.Month+1, 0, 0, 0, 0, 0, time.UTC).Day(), nics: -1,
 			check: func(t *testing.T, u Usage) {
-				if time.Now().UTC().Sub(monthStart) >= time.Hour && u.Projection == nil {
+				if testenv.Now().Sub(monthStart) >= time.Hour && u.Projection == nil {
 					t.Error("current month without projection")
 				}
 				if u.Projection != nil && u.Projection.TotalBytes < u.TotalBytes {
@@ -374,6 +375,25 @@ func TestHealth(t *testing.T) {
 				t.Errorf("body lacks \"paused\":false: %s", w.Body)
 			}
 		})
+	}
+}
+
+// TestHealthClock: the page takes "now" and today's date from the health
+// answer, so they are the server's clock and the store's zone, whatever
+// the browser's clock and zone say.
+func TestHealthClock(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	kolkata, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Skip(err)
+	}
+	// Already 1 March in Kolkata, still 28 February in the store's UTC.
+	now := time.Date(2027, 3, 1, 0, 0, 30, 0, kolkata)
+	h := e.server(Options{Now: func() time.Time { return now }}).Handler()
+	got := decode[Health](t, do(t, h, req{path: "/api/health"}))
+	if !got.Now.Equal(now) || got.Today != "2027-02-28" || got.TimeZone != "UTC" {
+		t.Errorf("now %v today %q tz %q, want %v 2027-02-28 UTC", got.Now, got.Today, got.TimeZone, now)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/packetbuddy/packetbuddy/cloudsync"
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 // selectDevice picks a device in the page's selector as a user would.
@@ -26,7 +27,7 @@ func TestBrowserDevices(t *testing.T) {
 	e := newTestEnv(t)
 	lapToday, lapMonth := seedLaptop(t, e.st)
 	fs := configuredSync(true)
-	fs.st.LastSuccess, fs.st.Devices = time.Now().Add(-2*time.Minute), 2
+	fs.st.LastSuccess, fs.st.Devices = testenv.Now().Add(-2*time.Minute), 2
 	base := serve(t, e.server(Options{Sync: fs, StreamInterval: 250 * time.Millisecond}))
 	devs := apiGet[Devices](t, base, "/api/devices")
 	if len(devs.Devices) != 2 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -19,7 +20,7 @@ var (
 // yesterday; it returns the laptop's today and this-month totals.
 func seedLaptop(t testing.TB, st *store.Store) (today, month uint64) {
 	t.Helper()
-	now := time.Now().UTC()
+	now := testenv.Now().UTC()
 	d := testToday().Start(time.UTC)
 	laptop := testLaptop
 	laptop.FirstSeen, laptop.LastSeen = now.Add(-48*time.Hour), now.Add(-5*time.Minute)
@@ -37,7 +38,7 @@ func seedLaptop(t testing.TB, st *store.Store) (today, month uint64) {
 // seedHostile pulls a device whose name is markup, with 579 bytes today.
 func seedHostile(t testing.TB, st *store.Store) {
 	t.Helper()
-	now := time.Now().UTC()
+	now := testenv.Now().UTC()
 	hostile := testHostile
 	hostile.FirstSeen, hostile.LastSeen = now.Add(-24*time.Hour), now.Add(-time.Hour)
 	pullDevice(t, st, hostile, store.SyncBucket{NIC: "Ethernet", Start: testToday().Start(time.UTC).Add(30 * time.Minute).Unix(), Sent: 123, Recv: 456})

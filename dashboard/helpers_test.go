@@ -61,8 +61,9 @@ type seed struct {
 	label string
 }
 
-// testToday is the UTC date the seeded "today" rows are in.
-func testToday() store.Date { return store.DateOf(time.Now().UTC()) }
+// testToday is the UTC date the seeded "today" rows are in: today by the
+// test clock, which the store, the monitor and the server all run on.
+func testToday() store.Date { return store.DateOf(testenv.Now().UTC()) }
 
 // seedRows returns the usage every test database holds: two NICs today,
 // and one row per day on eth0 for the 40 days before.
@@ -107,12 +108,12 @@ func newTestEnvSeeded(t testing.TB, seeded bool) *testEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
-	st, err := store.Open(ctx, dir, store.Options{Location: time.UTC})
+	st, err := store.Open(ctx, dir, store.Options{Location: time.UTC, Now: testenv.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b store.Batch
-	b.At = time.Now()
+	b.At = testenv.Now()
 	rows := seedRows()
 	if !seeded {
 		rows = nil
@@ -129,6 +130,7 @@ func newTestEnvSeeded(t testing.TB, seeded bool) *testEnv {
 		FlushInterval: time.Hour,
 		Read:          fc.read,
 		Boot:          func(context.Context) (store.Boot, error) { return store.Boot{ID: "test-boot"}, nil },
+		Now:           testenv.Now,
 	})
 	if err := mon.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -159,6 +161,9 @@ func (e *testEnv) server(opts Options) *Server {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = testenv.Now
 	}
 	opts.Version = "test"
 	return New(e.st, e.mon, opts)
@@ -196,5 +201,5 @@ func mustListen(t testing.TB) net.Listener {
 func exportColumns() []string { return store.ExportColumns }
 
 func storeBatch(nic string, at time.Time, sent, recv uint64) store.Batch {
-	return store.Batch{At: time.Now(), Deltas: []store.Delta{{NIC: nic, Start: at.Unix(), Sent: sent, Recv: recv}}}
+	return store.Batch{At: testenv.Now(), Deltas: []store.Delta{{NIC: nic, Start: at.Unix(), Sent: sent, Recv: recv}}}
 }

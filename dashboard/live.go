@@ -42,14 +42,22 @@ type Health struct {
 	DatabaseBytes  int64     `json:"database_bytes"`
 	TimeZone       string    `json:"tz"`
 	StreamInterval float64   `json:"stream_interval_seconds"`
+	// Now is the server's clock and Today its date in TimeZone. The page
+	// takes "now" and its default dates from them rather than from the
+	// browser's clock, so that it asks for the periods the API calls
+	// today and this month.
+	Now   time.Time `json:"now"`
+	Today string    `json:"today"`
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	snap := s.live.Snapshot()
+	now := s.opts.Now()
+	loc := s.st.Location()
 	h := Health{
 		Status:         "ok",
 		Version:        s.opts.Version,
-		UptimeSeconds:  int64(s.opts.Now().Sub(snap.Started).Seconds()),
+		UptimeSeconds:  int64(now.Sub(snap.Started).Seconds()),
 		CountingSince:  snap.Started,
 		DeviceID:       s.st.DeviceID(),
 		Paused:         snap.Paused,
@@ -57,8 +65,10 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		FlushError:     snap.FlushError,
 		Sync:           s.syncState(),
 		DatabaseBytes:  s.st.Size(),
-		TimeZone:       s.st.Location().String(),
+		TimeZone:       loc.String(),
 		StreamInterval: s.opts.StreamInterval.Seconds(),
+		Now:            now,
+		Today:          store.DateOf(now.In(loc)).String(),
 	}
 	if h.FlushError != "" {
 		h.Status = "degraded"

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -82,7 +83,7 @@ func TestExportStalledClients(t *testing.T) {
 	e := newTestEnv(t)
 	// About 1 MB of CSV, far more than the socket buffers hold.
 	var b store.Batch
-	b.At = time.Now()
+	b.At = testenv.Now()
 	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 10000 {
 		b.Deltas = append(b.Deltas, store.Delta{NIC: "eth0", Start: base.Add(time.Duration(i) * 15 * time.Minute).Unix(), Sent: 1000, Recv: 2000})
@@ -225,9 +226,9 @@ func TestMalformedQueryString(t *testing.T) {
 func TestCacheKeyScopes(t *testing.T) {
 	e := newTestEnv(t)
 	start := testToday().Start(time.UTC).Add(2 * time.Hour).Unix()
-	pullDevice(t, e.st, store.Device{UUID: "3b0c6a52-6f7e-4c1b-9a53-7f1d2c9e0a11", Name: "lap|eth0", LastSeen: time.Now()},
+	pullDevice(t, e.st, store.Device{UUID: "3b0c6a52-6f7e-4c1b-9a53-7f1d2c9e0a11", Name: "lap|eth0", LastSeen: testenv.Now()},
 		store.SyncBucket{NIC: "en0", Start: start, Sent: 100})
-	pullDevice(t, e.st, store.Device{UUID: "5d1e7b63-7a8f-4d2c-8b64-8e2e3d0f1b22", Name: "lap", LastSeen: time.Now()},
+	pullDevice(t, e.st, store.Device{UUID: "5d1e7b63-7a8f-4d2c-8b64-8e2e3d0f1b22", Name: "lap", LastSeen: testenv.Now()},
 		store.SyncBucket{NIC: "eth0|", Start: start, Sent: 900})
 	h := e.server(Options{}).Handler()
 	for _, tc := range []struct {

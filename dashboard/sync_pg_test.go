@@ -45,6 +45,7 @@ func newRealSyncer(t testing.TB, st *store.Store, dbURL string, enabled bool) *c
 		Enabled:    enabled,
 		Conn:       cloudsync.ConnOptions{ConnectTimeout: 3 * time.Second, StatementTimeout: 5 * time.Second},
 		AppVersion: "test",
+		Now:        testenv.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -74,13 +75,13 @@ func TestRealSync(t *testing.T) {
 	ctx := context.Background()
 
 	// The other device: its own store with known usage, pushed.
-	other, err := store.Open(ctx, t.TempDir(), store.Options{Location: time.UTC})
+	other, err := store.Open(ctx, t.TempDir(), store.Options{Location: time.UTC, Now: testenv.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
 	d := testToday().Start(time.UTC)
-	if err := other.Flush(ctx, store.Batch{At: time.Now(), Deltas: []store.Delta{
+	if err := other.Flush(ctx, store.Batch{At: testenv.Now(), Deltas: []store.Delta{
 		{NIC: "en0", Start: d.Add(3 * time.Hour).Unix(), Sent: 2_000_000, Recv: 3_000_000},
 		{NIC: "en0", Start: d.Add(4 * time.Hour).Unix(), Sent: 250_000, Recv: 750_000},
 	}}); err != nil {
@@ -156,7 +157,7 @@ func TestRealSync(t *testing.T) {
 
 	// The other device counts more and syncs; this one's background
 	// cycle (not the dashboard's) pulls it, and the page sees it.
-	if err := other.Flush(ctx, store.Batch{At: time.Now(), Deltas: []store.Delta{{NIC: "en0", Start: d.Add(3 * time.Hour).Unix(), Sent: 1000}}}); err != nil {
+	if err := other.Flush(ctx, store.Batch{At: testenv.Now(), Deltas: []store.Delta{{NIC: "en0", Start: d.Add(3 * time.Hour).Unix(), Sent: 1000}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := newRealSyncer(t, other, dbURL, true).SyncNow(ctx); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/cloudsync"
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -50,7 +51,7 @@ func (f *fakeSync) SyncNow(ctx context.Context) error {
 	f.mu.Lock()
 	f.runs++
 	run := f.syncNow
-	f.st.LastAttempt = time.Now()
+	f.st.LastAttempt = testenv.Now()
 	f.mu.Unlock()
 	var err error
 	if run != nil {
@@ -62,11 +63,11 @@ func (f *fakeSync) SyncNow(ctx context.Context) error {
 		f.st.Failures++
 		f.st.LastError = err.Error()
 		f.st.State = cloudsync.StateRetrying
-		f.st.NextAttempt = time.Now().Add(time.Minute)
+		f.st.NextAttempt = testenv.Now().Add(time.Minute)
 		return err
 	}
 	f.st.Failures, f.st.LastError, f.st.State = 0, "", cloudsync.StateIdle
-	f.st.LastSuccess = time.Now()
+	f.st.LastSuccess = testenv.Now()
 	return nil
 }
 
@@ -218,7 +219,7 @@ func pullDevice(t testing.TB, st *store.Store, d store.Device, buckets ...store.
 // schedule (the cache is dropped when a cycle ends).
 func TestSyncNowInvalidates(t *testing.T) {
 	e := newTestEnv(t)
-	laptop := store.Device{UUID: "3b0c6a52-6f7e-4c1b-9a53-7f1d2c9e0a11", Name: "laptop", Platform: "darwin/arm64", LastSeen: time.Now()}
+	laptop := store.Device{UUID: "3b0c6a52-6f7e-4c1b-9a53-7f1d2c9e0a11", Name: "laptop", Platform: "darwin/arm64", LastSeen: testenv.Now()}
 	start := testToday().Start(time.UTC).Add(2 * time.Hour).Unix()
 	fs := configuredSync(true)
 	fs.syncNow = func(context.Context) error {

@@ -16,6 +16,7 @@
     device: "", // device= of every usage request: "" this device, "all", or an id
     devices: [], // from /api/devices
     sync: null, // the last SyncState seen
+    clockSkew: 0, // the server's clock minus the browser's, in ms
   };
   // Exposed for the browser tests and for curious users.
   window.packetbuddy = state;
@@ -44,6 +45,10 @@
   const isoDate = (d) => d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
   const hhmm = (d) => pad(d.getHours()) + ":" + pad(d.getMinutes());
   const hhmmss = (d) => hhmm(d) + ":" + pad(d.getSeconds());
+  const monthName = (date) => new Date(date + "T12:00:00").toLocaleDateString(undefined, { month: "long", year: "numeric" });
+  // The server's clock decides what "now" and "today" are (the API's
+  // periods follow it), so the page reads the time through it.
+  const serverNow = () => new Date(Date.now() + state.clockSkew);
 
   function setText(id, text) { const el = $(id); if (el) el.textContent = text; }
 
@@ -153,7 +158,8 @@
     const c = state.charts.live;
     if (!c) return;
     // A rolling five-minute window ending at the newest point.
-    const end = state.live.length ? Math.max(state.live[state.live.length - 1].t, Date.now() - 2000) : Date.now();
+    const now = serverNow().getTime();
+    const end = state.live.length ? Math.max(state.live[state.live.length - 1].t, now - 2000) : now;
     const cut = end - maxLivePoints * 1000;
     const pts = state.live.filter((p) => p.t >= cut);
     c.data.datasets[0].data = pts.map((p) => ({ x: p.t, y: p.up }));
@@ -270,10 +276,10 @@
   }
   function ago(iso) {
     if (!iso) return "never";
-    const t = new Date(iso), s = (Date.now() - t.getTime()) / 1000;
+    const now = serverNow(), t = new Date(iso), s = (now - t) / 1000;
     if (s < 90) return "just now";
     if (s < 3600) return Math.round(s / 60) + " min ago";
-    if (s < 86400 && isoDate(t) === isoDate(new Date())) return "today " + hhmm(t);
+    if (s < 86400 && isoDate(t) === isoDate(now)) return "today " + hhmm(t);
     return t.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
   }
   function cell(text, label, cls) {
@@ -326,7 +332,7 @@
     setText("devices-all-today", r.all.today.human_readable.total);
     setText("devices-all-month", r.all.month.human_readable.total);
     const n = r.devices.length;
-    setText("devices-line", n + (n === 1 ? " device" : " devices") + " · totals for " + r.today + " and " + new Date(r.today + "T12:00:00").toLocaleDateString(undefined, { month: "long", year: "numeric" }) + " (" + r.tz + ")");
+    setText("devices-line", n + (n === 1 ? " device" : " devices") + " · totals for " + r.today + " and " + monthName(r.today) + " (" + r.tz + ")");
     showSync(r.sync);
   }
 
@@ -336,7 +342,7 @@
     if (!sy.enabled) return "Off";
     if (sy.state === "failing") {
       if (sy.permanent_error) return "Stopped: needs your attention";
-      return "Failing" + (sy.next_retry ? " · retrying " + (isoDate(new Date(sy.next_retry)) === isoDate(new Date()) ? "at " + hhmmss(new Date(sy.next_retry)) : new Date(sy.next_retry).toLocaleString()) : "");
+      return "Failing" + (sy.next_retry ? " · retrying " + (isoDate(new Date(sy.next_retry)) === isoDate(serverNow()) ? "at " + hhmmss(new Date(sy.next_retry)) : new Date(sy.next_retry).toLocaleString()) : "");
     }
     return sy.syncing ? "Syncing…" : "On";
   }
@@ -418,7 +424,7 @@
     const h = state.health;
     if (!h) return "";
     const since = new Date(h.counting_since);
-    return isoDate(since) === isoDate(new Date()) ? hhmm(since) : since.toLocaleString();
+    return isoDate(since) === isoDate(serverNow()) ? hhmm(since) : since.toLocaleString();
   }
   function fillBars(chart, series, labelFn) {
     chart.data.labels = series.map(labelFn);
@@ -439,7 +445,7 @@
     showToday(today);
     fillBars(state.charts.hourly, today.series, (s) => s.label);
     emptyState("hourly-empty", today);
-    setText("month-title", "This month · " + new Date(today.series[0] ? today.series[0].start : Date.now()).toLocaleDateString(undefined, { month: "long", year: "numeric" }) + (state.device ? " · " + scopeName() : ""));
+    setText("month-title", "This month · " + monthName(month.period.start) + (state.device ? " · " + scopeName() : ""));
     setText("month-total", month.human_readable.total);
     setText("month-cost", month.cost.total.cost_formatted);
     setText("month-projection", month.projection ? month.projection.human_readable.total : "after the first hour");
@@ -492,9 +498,7 @@
       path = "api/range?" + params;
     }
     const r = await api(p(path));
-    title = kind === "month"
-      ? new Date(r.period.start + "T12:00:00").toLocaleDateString(undefined, { month: "long", year: "numeric" })
-      : r.period.start + " to " + r.period.end;
+    title = kind === "month" ? monthName(r.period.start) : r.period.start + " to " + r.period.end;
     setText("history-title", title);
     $("range-start").value = r.period.start;
     $("range-end").value = r.period.end;
@@ -607,6 +611,16 @@
     } catch (e) { showError(e); }
   }
 
+  // setClock takes the server's clock and the default dates of the
+  // history and export views (this month, in the server's zone) from
+  // /api/health.
+  function setClock(health) {
+    state.clockSkew = Date.parse(health.now) - Date.now();
+    $("hist-month").value = health.today.slice(0, 7);
+    $("export-start").value = health.today.slice(0, 8) + "01";
+    $("export-end").value = health.today;
+  }
+
   async function start() {
     applyChartTheme();
     state.charts.live = makeLiveChart();
@@ -635,14 +649,11 @@
     $("sync-off-link").addEventListener("click", (e) => { e.preventDefault(); show("settings"); $("sync-enabled").focus(); });
     try { state.device = localStorage.getItem("pb-device") || ""; } catch (e) { state.device = ""; }
 
-    const now = new Date();
-    $("hist-month").value = now.getFullYear() + "-" + pad(now.getMonth() + 1);
-    $("export-start").value = isoDate(new Date(now.getFullYear(), now.getMonth(), 1));
-    $("export-end").value = isoDate(now);
     updateExportLink();
     try {
       const [health, prefs] = await Promise.all([api(p("api/health")), api(p("api/settings"))]);
       state.health = health;
+      setClock(health);
       state.prefs = prefs;
       fillSettings(prefs);
       setText("foot-version", "PacketBuddy " + health.version);
