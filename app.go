@@ -84,6 +84,8 @@ func (e *env) newSyncer(ctx context.Context, st *store.Store) (*cloudsync.Syncer
 	return syncer, nil
 }
 
+// startMonitor starts counting: the monitor takes its first reading, and
+// its loop runs under serve.
 func (e *env) startMonitor(ctx context.Context, st *store.Store) (*monitor.Monitor, error) {
 	mon := monitor.New(st, monitor.Options{
 		PollInterval:  e.cfg.Monitor.PollInterval.Duration,

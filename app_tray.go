@@ -187,6 +187,8 @@ func (*autostartCmd) run(ctx context.Context, e *env, args []string) error {
 	return usagef("unknown autostart action %q: want enable, disable or status", args[0])
 }
 
+// printAutostart prints the login item's state and, when it starts another
+// executable, how to repair it.
 func printAutostart(e *env, s packaging.AutostartStatus, exe string) {
 	state := "off"
 	switch {

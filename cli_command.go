@@ -34,6 +34,7 @@ type runner interface {
 	run(ctx context.Context, e *env, args []string) error
 }
 
+// commands are the subcommands, in the order "packetbuddy help" lists them.
 func commands() []command {
 	return []command{
 		{name: "today", summary: "today's usage", new: func() runner { return new(todayCmd) }},
@@ -53,6 +54,7 @@ func commands() []command {
 	}
 }
 
+// printUsage prints what "packetbuddy help" shows.
 func printUsage(w io.Writer) {
 	fmt.Fprintf(w, `PacketBuddy %s counts the bytes this computer sends and receives.
 
@@ -85,6 +87,7 @@ func (c command) parse(e *env, args []string) (invocation, error) {
 	return invocation{run: r.run, args: append(action, fs.Args()...), config: !c.noConfig}, nil
 }
 
+// printHelp prints what "packetbuddy NAME -h" shows.
 func (c command) printHelp(w io.Writer, fs *flag.FlagSet) {
 	usage := c.usage
 	if usage == "" {

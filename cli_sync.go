@@ -97,6 +97,8 @@ func (c *syncCmd) run(ctx context.Context, e *env, args []string) error {
 	return usagef("sync takes one of: status, now")
 }
 
+// syncStatus prints the status the syncer saved last; it fails while sync
+// needs the user's action.
 func (e *env) syncStatus(ctx context.Context, asJSON bool) error {
 	st, err := e.openRecorded(ctx)
 	if err != nil {
@@ -151,6 +153,7 @@ func printSyncStatus(w io.Writer, status cloudsync.Status, now time.Time, zone *
 	return tw.Flush()
 }
 
+// syncNow runs one sync cycle now, beside or without the app.
 func (e *env) syncNow(ctx context.Context) error {
 	st, err := e.openWritable(ctx)
 	if err != nil {
@@ -217,6 +220,8 @@ func (c *devicesCmd) run(ctx context.Context, e *env, args []string) error {
 	return usagef("devices takes no arguments, or: rename ID|NAME NEW-NAME")
 }
 
+// listDevices prints every known device with its usage today and this
+// month.
 func (e *env) listDevices(ctx context.Context, asJSON bool) error {
 	st, err := e.openRecorded(ctx)
 	if err != nil {
@@ -248,6 +253,8 @@ func (e *env) listDevices(ctx context.Context, asJSON bool) error {
 	return tw.Flush()
 }
 
+// renameDevice renames a device, "this" or "local" for this machine; the
+// name travels with the next sync.
 func (e *env) renameDevice(ctx context.Context, device, name string) error {
 	st, err := e.openWritable(ctx)
 	if err != nil {

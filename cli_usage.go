@@ -300,6 +300,7 @@ type usageTable struct {
 	color   bool
 }
 
+// newUsageTable returns a usage table with its header row.
 func newUsageTable(p report.Pricing, color bool) *usageTable {
 	t := &usageTable{table: table{lastLeft: true}, pricing: p, color: color}
 	t.add("", "Sent", "Received", "Total", "Cost", "")
