@@ -24,10 +24,24 @@ func badParam(name, format string, args ...any) error {
 	return &badRequest{name + ": " + fmt.Sprintf(format, args...)}
 }
 
+// queryError is a query the store refused because of its input, as the
+// API words it: the store's message under the parameter's name, with a
+// pointer to the list of devices for a device the store does not know.
+func queryError(qe *store.QueryError) error {
+	if qe.Param == "device" {
+		return badParam(qe.Param, "%s (see /api/devices)", qe.Msg)
+	}
+	return badParam(qe.Param, "%s", qe.Msg)
+}
+
 // fail answers err: a client mistake as 400 with its message, anything
 // else as a 500 that says nothing about the internals.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var br *badRequest
+	var qe *store.QueryError
+	if errors.As(err, &qe) {
+		err = queryError(qe)
+	}
 	switch {
 	case errors.As(err, &br):
 		writeError(w, http.StatusBadRequest, br.msg)
@@ -82,20 +96,6 @@ func (q query) date(name string) (store.Date, bool, error) {
 		return d, false, badParam(name, "bad date %s: want YYYY-MM-DD", quote(v))
 	}
 	return d, true, nil
-}
-
-// scopeError turns the store's unknown NIC/device errors into 400s.
-func (s *Server) scopeError(ctx context.Context, q query, err error) error {
-	switch {
-	case errors.Is(err, store.ErrUnknownNIC):
-		names, _ := s.st.NICs(ctx)
-		return badParam("nic", "unknown NIC %s (recorded: %s)", quote(q.scope.NIC), strings.Join(names, ", "))
-	case errors.Is(err, store.ErrUnknownDevice):
-		return badParam("device", "unknown device %s: want \"\", \"all\" or a device id (see /api/devices)", quote(q.scope.Device))
-	case errors.Is(err, store.ErrAmbiguousDevice):
-		return badParam("device", "%s names more than one device: use its id (see /api/devices)", quote(q.scope.Device))
-	}
-	return err
 }
 
 // Usage is a usage response: the shared usage shape plus what the
@@ -189,11 +189,11 @@ func (s *Server) usageQuery(ctx context.Context, q query, key string, top int, l
 		var res cachedResult
 		var err error
 		if res.rep, err = load(ctx); err != nil {
-			return res, s.scopeError(ctx, q, err)
+			return res, err
 		}
 		if top > 0 {
 			if res.top, err = s.st.TopDays(ctx, q.loc, q.scope, top); err != nil {
-				return res, s.scopeError(ctx, q, err)
+				return res, err
 			}
 		}
 		res.gaps = []store.Gap{}
@@ -259,18 +259,15 @@ func (s *Server) month(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	now := s.opts.Now().In(q.loc)
-	year, mon := now.Year(), now.Month()
+	first := store.DateOf(s.opts.Now().In(q.loc))
+	first.Day = 1
 	if v := q.vals.Get("month"); v != "" {
-		t, err := time.Parse("2006-01", v)
-		if err != nil || len(v) != 7 || t.Year() < 1970 {
-			s.fail(w, r, badParam("month", "bad month %s: want YYYY-MM", quote(v)))
+		if first, err = store.ParseMonth(v); err != nil {
+			s.fail(w, r, badParam("month", "%v", err))
 			return
 		}
-		year, mon = t.Year(), t.Month()
 	}
-	first := store.Date{Year: year, Month: mon, Day: 1}
-	last := store.DateOf(time.Date(year, mon+1, 0, 12, 0, 0, 0, time.UTC))
+	last := store.DateOf(time.Date(first.Year, first.Month+1, 0, 12, 0, 0, 0, time.UTC))
 	res, err := s.usageQuery(r.Context(), q, "range|"+first.String()+"|"+last.String(), 0, func(ctx context.Context) (store.Report, error) {
 		return s.st.Range(ctx, first, last, q.loc, q.scope)
 	})
@@ -279,20 +276,6 @@ func (s *Server) month(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.respond(w, r, q, res, true)
-}
-
-// maxRangeYears bounds range and export queries.
-const maxRangeYears = 20
-
-func checkSpan(from, to store.Date) error {
-	if to.Before(from) {
-		return badParam("end", "end %s is before start %s", to, from)
-	}
-	if to.Start(time.UTC).Sub(from.Start(time.UTC)) > time.Duration(store.MaxRangeDays-1)*24*time.Hour ||
-		to.Year-from.Year > maxRangeYears {
-		return badParam("end", "range %s..%s is longer than %d years", from, to, maxRangeYears)
-	}
-	return nil
 }
 
 func (s *Server) rangeUsage(w http.ResponseWriter, r *http.Request) {
@@ -312,9 +295,6 @@ func (s *Server) rangeUsage(w http.ResponseWriter, r *http.Request) {
 	to, okTo, err := q.date("end")
 	if err == nil && !okTo {
 		err = badParam("end", "missing: want end=YYYY-MM-DD")
-	}
-	if err == nil {
-		err = checkSpan(from, to)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -409,12 +389,6 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if okFrom && okTo {
-		if err := checkSpan(from, to); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
 	name := "packetbuddy"
 	if okFrom {
 		o.Start = from.Start(q.loc)
@@ -433,11 +407,11 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Disposition", `attachment; filename="`+name+`.`+format+`"`)
 	cw := &countingWriter{ResponseWriter: w, rc: http.NewResponseController(w)}
-	// Export resolves the scope before writing, and buffers its first
-	// rows, so a bad nic= or device= still gets a clean 400.
+	// Export checks the range and the scope before writing, and buffers
+	// its first rows, so a bad end=, nic= or device= still gets a clean 400.
 	if _, err := s.st.Export(r.Context(), cw, o); err != nil {
 		if cw.n == 0 {
-			s.fail(w, r, s.scopeError(r.Context(), q, err))
+			s.fail(w, r, err)
 			return
 		}
 		// Headers are gone: the truncated download is all we can do.

@@ -286,6 +286,30 @@ func TestBadRequests(t *testing.T) {
 	}
 }
 
+// TestQueryErrorMessages: a query the store refuses gets the store's
+// message under the parameter's name; a device the store does not know
+// also points to the list of devices.
+func TestQueryErrorMessages(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	h := e.server(Options{}).Handler()
+	for path, want := range map[string]string{
+		"/api/today?nic=nope0":                        `nic: unknown NIC "nope0" (recorded: eth0, wlan0)`,
+		"/api/export?nic=nope0":                       `nic: unknown NIC "nope0" (recorded: eth0, wlan0)`,
+		"/api/month?device=some-laptop":               `device: unknown device "some-laptop" (see /api/devices)`,
+		"/api/range?start=2026-02-01&end=2026-01-01":  "end: end 2026-01-01 is before start 2026-02-01",
+		"/api/export?start=2026-02-01&end=2026-01-01": "end: end 2026-01-01 is before start 2026-02-01",
+		"/api/range?start=2000-01-01&end=2030-01-01":  "end: range 2000-01-01..2030-01-01 is longer than 20 years",
+		"/api/export?start=2000-01-01&end=2030-01-01": "end: range 2000-01-01..2030-01-01 is longer than 20 years",
+		"/api/month?month=2026-13":                    `month: bad month "2026-13": want YYYY-MM`,
+	} {
+		w := do(t, h, req{path: path})
+		if got := decode[apiError](t, w).Error; w.Code != 400 || got != want {
+			t.Errorf("%s: %d %q, want 400 %q", path, w.Code, got, want)
+		}
+	}
+}
+
 func TestExport(t *testing.T) {
 	e := newTestEnv(t)
 	h := e.server(Options{}).Handler()
@@ -344,19 +368,19 @@ func TestHealth(t *testing.T) {
 		sync Sync
 		want SyncState
 	}{
-		{"no syncer", nil, SyncState{State: SyncOff, Detail: cloudsync.StateNotConfigured}},
+		{"no syncer", nil, SyncState{State: cloudsync.SummaryOff, Detail: cloudsync.StateNotConfigured}},
 		{"not configured", &fakeSync{st: cloudsync.Status{State: cloudsync.StateNotConfigured, Enabled: true}},
-			SyncState{State: SyncOff, Detail: cloudsync.StateNotConfigured, Enabled: true}},
+			SyncState{State: cloudsync.SummaryOff, Detail: cloudsync.StateNotConfigured, Enabled: true}},
 		{"switched off", &fakeSync{st: cloudsync.Status{State: cloudsync.StateDisabled, Configured: true, LastSuccess: ok}},
-			SyncState{State: SyncOff, Detail: cloudsync.StateDisabled, Configured: true, LastSuccess: ok}},
+			SyncState{State: cloudsync.SummaryOff, Detail: cloudsync.StateDisabled, Configured: true, LastSuccess: ok}},
 		{"ok", &fakeSync{st: cloudsync.Status{State: cloudsync.StateIdle, Configured: true, Enabled: true, LastSuccess: ok, NextAttempt: retry, Pending: 3, Devices: 2}},
-			SyncState{State: SyncOK, Detail: cloudsync.StateIdle, Configured: true, Enabled: true, LastSuccess: ok, Pending: 3, Devices: 2}},
+			SyncState{State: cloudsync.SummaryOK, Detail: cloudsync.StateIdle, Configured: true, Enabled: true, LastSuccess: ok, Pending: 3, Devices: 2}},
 		{"syncing", &fakeSync{st: cloudsync.Status{State: cloudsync.StateSyncing, Configured: true, Enabled: true, LastSuccess: ok}},
-			SyncState{State: SyncOK, Detail: cloudsync.StateSyncing, Configured: true, Enabled: true, Syncing: true, LastSuccess: ok}},
+			SyncState{State: cloudsync.SummaryOK, Detail: cloudsync.StateSyncing, Configured: true, Enabled: true, Syncing: true, LastSuccess: ok}},
 		{"failing", &fakeSync{st: cloudsync.Status{State: cloudsync.StateRetrying, Configured: true, Enabled: true, LastSuccess: ok, LastError: "connection refused", Failures: 2, NextAttempt: retry}},
-			SyncState{State: SyncFailing, Detail: cloudsync.StateRetrying, Configured: true, Enabled: true, LastSuccess: ok, LastError: "connection refused", NextRetry: retry}},
+			SyncState{State: cloudsync.SummaryFailing, Detail: cloudsync.StateRetrying, Configured: true, Enabled: true, LastSuccess: ok, LastError: "connection refused", NextRetry: retry}},
 		{"failed for good", &fakeSync{st: cloudsync.Status{State: cloudsync.StateFailed, Configured: true, Enabled: true, LastError: "password authentication failed", Permanent: true}},
-			SyncState{State: SyncFailing, Detail: cloudsync.StateFailed, Configured: true, Enabled: true, LastError: "password authentication failed", Permanent: true}},
+			SyncState{State: cloudsync.SummaryFailing, Detail: cloudsync.StateFailed, Configured: true, Enabled: true, LastError: "password authentication failed", Permanent: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := e.server(Options{Sync: tc.sync}).Handler()
