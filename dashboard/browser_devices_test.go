@@ -218,7 +218,7 @@ func TestBrowserSyncNotSetUp(t *testing.T) {
 	if got := evalJS[string](t, ctx, `document.getElementById("sync-state").textContent`); got != "Not set up" {
 		t.Errorf("sync state %q", got)
 	}
-	if h := apiGet[Health](t, base, "/api/health"); h.Sync.State != SyncOff || h.Sync.Detail != cloudsync.StateNotConfigured {
+	if h := apiGet[Health](t, base, "/api/health"); h.Sync.State != cloudsync.SummaryOff || h.Sync.Detail != cloudsync.StateNotConfigured {
 		t.Errorf("health sync %+v", h.Sync)
 	}
 }

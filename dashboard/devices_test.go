@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packetbuddy/packetbuddy/cloudsync"
 	"github.com/packetbuddy/packetbuddy/internal/testenv"
 	"github.com/packetbuddy/packetbuddy/store"
 )
@@ -100,7 +101,7 @@ func TestDevices(t *testing.T) {
 	if got.All.Today.TotalBytes != sumToday || got.All.Month.TotalBytes != sumMonth {
 		t.Errorf("all devices %d / %d, sums %d / %d", got.All.Today.TotalBytes, got.All.Month.TotalBytes, sumToday, sumMonth)
 	}
-	if got.Today != testToday().String() || got.TimeZone != "UTC" || got.Sync.State != SyncOff {
+	if got.Today != testToday().String() || got.TimeZone != "UTC" || got.Sync.State != cloudsync.SummaryOff {
 		t.Errorf("header %q %q %+v", got.Today, got.TimeZone, got.Sync)
 	}
 

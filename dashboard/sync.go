@@ -4,18 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
-	"regexp"
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/cloudsync"
-)
-
-// Sync states reported by /api/health, /api/devices and /api/sync.
-const (
-	SyncOff     = "off"
-	SyncOK      = "ok"
-	SyncFailing = "failing"
 )
 
 // Sync is the multi-device sync (*cloudsync.Syncer). A nil Sync means it
@@ -30,7 +21,7 @@ type Sync interface {
 // database URL or password: cloudsync redacts its errors, and the target
 // is left out altogether.
 type SyncState struct {
-	State      string `json:"state"`  // SyncOff, SyncOK or SyncFailing
+	State      string `json:"state"`  // Status.Summary: "off", "ok" or "failing"
 	Detail     string `json:"detail"` // cloudsync's finer state: "not configured", "disabled", "idle", "syncing", "retrying", "failed"
 	Configured bool   `json:"configured"`
 	Enabled    bool   `json:"enabled"`
@@ -50,16 +41,14 @@ type SyncState struct {
 // syncStateOf turns the syncer's status into the API's view of it.
 func syncStateOf(st cloudsync.Status) SyncState {
 	out := SyncState{
-		State: SyncOK, Detail: st.State, Configured: st.Configured, Enabled: st.Enabled,
+		State: st.Summary(), Detail: st.State, Configured: st.Configured, Enabled: st.Enabled,
 		Syncing: st.State == cloudsync.StateSyncing, LastSuccess: st.LastSuccess,
 		Pending: st.Pending, Devices: st.Devices,
 	}
-	switch {
-	case !st.Configured || !st.Enabled:
-		out.State = SyncOff
-	case st.Permanent || st.Failures > 0:
-		out.State = SyncFailing
-		out.LastError = redactURLs(st.LastError)
+	if out.State == cloudsync.SummaryFailing {
+		// The Syncer stores its errors redacted already; Sync may be any
+		// implementation, and the API must never show a URL.
+		out.LastError = cloudsync.RedactURLs(st.LastError)
 		out.Permanent = st.Permanent
 		if !st.Permanent {
 			out.NextRetry = st.NextAttempt
@@ -68,27 +57,10 @@ func syncStateOf(st cloudsync.Status) SyncState {
 	return out
 }
 
-// connURL matches a connection URL inside a message.
-var connURL = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://[^\s"'<>` + "`" + `]+`)
-
-// redactURLs shows every URL in msg as host/path only. cloudsync already
-// leaves passwords out of its messages; this keeps user names, passwords
-// and query parameters (password=...) out of the API even if one slipped
-// through.
-func redactURLs(msg string) string {
-	return connURL.ReplaceAllStringFunc(msg, func(m string) string {
-		u, err := url.Parse(m)
-		if err != nil || u.Host == "" {
-			return "(database address)"
-		}
-		return u.Host + u.EscapedPath()
-	})
-}
-
 // syncState is the current state; off when there is no syncer.
 func (s *Server) syncState() SyncState {
 	if s.opts.Sync == nil {
-		return SyncState{State: SyncOff, Detail: cloudsync.StateNotConfigured}
+		return syncStateOf(cloudsync.Status{State: cloudsync.StateNotConfigured})
 	}
 	return syncStateOf(s.opts.Sync.Status())
 }

@@ -116,7 +116,7 @@ func TestRealSync(t *testing.T) {
 		return w.Body.String()
 	}
 
-	if h := decode[Health](t, do(t, h, req{path: "/api/health"})); h.Sync.State != SyncOff || !h.Sync.Configured || h.Sync.Enabled {
+	if h := decode[Health](t, do(t, h, req{path: "/api/health"})); h.Sync.State != cloudsync.SummaryOff || !h.Sync.Configured || h.Sync.Enabled {
 		t.Errorf("before: sync %+v", h.Sync)
 	}
 	post("/api/sync/now", "", 409) // switched off
@@ -131,7 +131,7 @@ func TestRealSync(t *testing.T) {
 	}
 	post("/api/sync/now", "", 200)
 	hl := decode[Health](t, do(t, h, req{path: "/api/health"}))
-	if hl.Sync.State != SyncOK || hl.Sync.LastSuccess.IsZero() || hl.Sync.Devices != 2 || hl.Sync.Pending != 0 {
+	if hl.Sync.State != cloudsync.SummaryOK || hl.Sync.LastSuccess.IsZero() || hl.Sync.Devices != 2 || hl.Sync.Pending != 0 {
 		t.Errorf("after sync: %+v", hl.Sync)
 	}
 	get("/api/health")
@@ -207,7 +207,7 @@ func TestRealSyncFailing(t *testing.T) {
 		t.Fatalf("sync now: %d %s", w.Code, w.Body)
 	}
 	fail := decode[syncFailure](t, w)
-	if !strings.HasPrefix(fail.Error, "sync failed: ") || fail.Sync.State != SyncFailing || fail.Sync.NextRetry.IsZero() || fail.Sync.LastError == "" {
+	if !strings.HasPrefix(fail.Error, "sync failed: ") || fail.Sync.State != cloudsync.SummaryFailing || fail.Sync.NextRetry.IsZero() || fail.Sync.LastError == "" {
 		t.Errorf("failure %+v", fail)
 	}
 	for _, path := range []string{"/api/health", "/api/devices", "/api/today", "/api/openapi.json"} {
@@ -215,7 +215,7 @@ func TestRealSyncFailing(t *testing.T) {
 		bodies = append(bodies, w.Body.String())
 	}
 	hl := decode[Health](t, do(t, h, req{path: "/api/health"}))
-	if hl.Sync.State != SyncFailing || hl.Sync.LastError != fail.Sync.LastError || hl.Status != "ok" {
+	if hl.Sync.State != cloudsync.SummaryFailing || hl.Sync.LastError != fail.Sync.LastError || hl.Status != "ok" {
 		t.Errorf("health %+v", hl)
 	}
 	w = do(t, h, req{method: "POST", path: "/api/sync", body: `{"enabled": true}`, hdr: unsafeHeaders(e.token)})
