@@ -1,9 +1,7 @@
 package packaging
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -29,11 +27,7 @@ func enableAutostart(exe string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return err
-	}
-	// launchd refuses agents that others can write to.
-	return writeFile(file, data, 0o644)
+	return writeLoginFile(file, data)
 }
 
 // disableAutostart only removes the file. Unloading the agent with launchctl
@@ -43,7 +37,7 @@ func disableAutostart() error {
 	if err != nil {
 		return err
 	}
-	return removeFile(file)
+	return removeLoginFile(file)
 }
 
 func autostartEntry() (loginItem, error) {
@@ -51,17 +45,10 @@ func autostartEntry() (loginItem, error) {
 	if err != nil {
 		return loginItem{}, err
 	}
-	item := loginItem{location: file}
-	data, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return item, nil
-	}
-	if err != nil {
-		return loginItem{}, err
-	}
-	item.found = true
-	// An agent that no longer parses still exists; it is reported with no
-	// path, hence stale, and EnableAutostart overwrites it.
-	item.path, item.disabled, _ = parseLaunchAgent(data)
-	return item, nil
+	return readLoginFile(file, func(data []byte) (string, bool) {
+		// An agent that no longer parses still exists; it is reported with
+		// no path, hence stale, and EnableAutostart overwrites it.
+		path, disabled, _ := parseLaunchAgent(data)
+		return path, disabled
+	})
 }

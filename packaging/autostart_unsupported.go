@@ -1,4 +1,4 @@
-//go:build !linux && !darwin && !windows
+//go:build !linux && !freebsd && !openbsd && !netbsd && !darwin && !windows
 
 package packaging
 
@@ -7,7 +7,11 @@ import (
 	"fmt"
 )
 
-// errUnsupported keeps other systems building; they get no login item.
+// The systems without a login item: every one that has neither an XDG
+// desktop (autostart_xdg.go), launchd (autostart_darwin.go) nor the Run key
+// (autostart_windows.go). They build, and EnableAutostart, DisableAutostart
+// and AutostartState report errors.ErrUnsupported.
+
 var errUnsupported = fmt.Errorf("login items on this system: %w", errors.ErrUnsupported)
 
 func enableAutostart(string) error { return errUnsupported }

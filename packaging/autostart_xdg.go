@@ -1,12 +1,16 @@
+//go:build linux || freebsd || openbsd || netbsd
+
 package packaging
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 )
+
+// The login item of the desktops that follow freedesktop.org's XDG
+// autostart specification: Linux and the BSDs, the systems the tray icon
+// runs on besides macOS and Windows.
 
 // autostartFile is the user's XDG autostart entry. A file of the same name
 // in $XDG_CONFIG_HOME/autostart also overrides one installed system-wide in
@@ -30,10 +34,7 @@ func enableAutostart(exe string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return err
-	}
-	return writeFile(file, data, 0o644)
+	return writeLoginFile(file, data)
 }
 
 func disableAutostart() error {
@@ -41,7 +42,7 @@ func disableAutostart() error {
 	if err != nil {
 		return err
 	}
-	return removeFile(file)
+	return removeLoginFile(file)
 }
 
 func autostartEntry() (loginItem, error) {
@@ -49,15 +50,5 @@ func autostartEntry() (loginItem, error) {
 	if err != nil {
 		return loginItem{}, err
 	}
-	item := loginItem{location: file}
-	data, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return item, nil
-	}
-	if err != nil {
-		return loginItem{}, err
-	}
-	item.found = true
-	item.path, item.disabled = parseDesktopEntry(data)
-	return item, nil
+	return readLoginFile(file, parseDesktopEntry)
 }

@@ -11,8 +11,8 @@ import (
 	"unicode/utf8"
 )
 
-// The XDG autostart entry. Only the Linux implementation writes it; it lives
-// in a file without a build tag so that its quoting is tested everywhere.
+// The XDG autostart entry. Only autostart_xdg.go writes it; it lives in a
+// file without a build tag so that its quoting is tested everywhere.
 
 //go:embed packetbuddy.desktop.tmpl
 var desktopEntryText string

@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 )
 
-// The launchd agent. Only the macOS implementation installs it; it lives in a
+// The launchd agent. Only autostart_darwin.go installs it; it lives in a
 // file without a build tag so that generating and parsing it is tested
 // everywhere.
 
