@@ -21,6 +21,7 @@ func newExecutable(t *testing.T, dir, name string) string {
 }
 
 func TestLoginItemStatus(t *testing.T) {
+	t.Parallel()
 	dir := tempDir(t)
 	exe := newExecutable(t, dir, "packetbuddy")
 	other := newExecutable(t, dir, "old-packetbuddy")
@@ -66,6 +67,7 @@ func TestLoginItemStatus(t *testing.T) {
 }
 
 func TestCheckExecutable(t *testing.T) {
+	t.Parallel()
 	dir := tempDir(t)
 	exe := newExecutable(t, dir, "packetbuddy")
 	tests := []struct {

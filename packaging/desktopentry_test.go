@@ -7,6 +7,7 @@ import (
 )
 
 func TestDesktopEntryGolden(t *testing.T) {
+	t.Parallel()
 	got, err := desktopEntry(`/opt/Packet Buddy/bin/packetbuddy`)
 	if err != nil {
 		t.Fatal(err)
@@ -15,6 +16,7 @@ func TestDesktopEntryGolden(t *testing.T) {
 }
 
 func TestExecQuote(t *testing.T) {
+	t.Parallel()
 	// The expected values spell out the file's bytes: the spec's example of
 	// a literal backslash is four backslashes, of a dollar sign \\$.
 	tests := []struct {
@@ -48,6 +50,7 @@ func TestExecQuote(t *testing.T) {
 }
 
 func TestParseExec(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		value   string
@@ -79,6 +82,7 @@ func TestParseExec(t *testing.T) {
 }
 
 func TestParseDesktopEntry(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name         string
 		data         string
@@ -109,6 +113,7 @@ func TestParseDesktopEntry(t *testing.T) {
 }
 
 func TestDesktopEntryRejectsInvalidUTF8(t *testing.T) {
+	t.Parallel()
 	if _, err := desktopEntry("/opt/\xff/pb"); err == nil {
 		t.Error("desktopEntry accepted a path that is not UTF-8")
 	}

@@ -9,6 +9,7 @@ import (
 )
 
 func TestLaunchAgentGolden(t *testing.T) {
+	t.Parallel()
 	got, err := launchAgentPlist("/Applications/PacketBuddy.app/Contents/MacOS/packetbuddy")
 	if err != nil {
 		t.Fatal(err)
@@ -17,6 +18,7 @@ func TestLaunchAgentGolden(t *testing.T) {
 }
 
 func TestLaunchAgentPlist(t *testing.T) {
+	t.Parallel()
 	paths := []struct{ name, path string }{
 		{"plain", "/Applications/PacketBuddy.app/Contents/MacOS/packetbuddy"},
 		{"xml specials", `/Users/a&b/<dir>/"q"/it's/packetbuddy`},
@@ -64,6 +66,7 @@ func TestLaunchAgentPlist(t *testing.T) {
 }
 
 func TestLaunchAgentPlistRejects(t *testing.T) {
+	t.Parallel()
 	for _, p := range []string{"/x/\x01", "/x/\xff", "/x/\ufffe"} {
 		if data, err := launchAgentPlist(p); err == nil {
 			t.Errorf("launchAgentPlist(%q) succeeded:\n%s", p, data)
@@ -72,6 +75,7 @@ func TestLaunchAgentPlistRejects(t *testing.T) {
 }
 
 func TestParseLaunchAgent(t *testing.T) {
+	t.Parallel()
 	const head = `<?xml version="1.0" encoding="UTF-8"?><plist version="1.0">`
 	tests := []struct {
 		name         string

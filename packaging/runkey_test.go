@@ -66,6 +66,7 @@ func (k *fakeKey) DeleteValue(name string) error {
 const wantLocation = `HKCU\Software\Microsoft\Windows\CurrentVersion\Run\PacketBuddy`
 
 func TestRunKeyEnable(t *testing.T) {
+	t.Parallel()
 	dir := tempDir(t)
 	exe := newExecutable(t, filepath.Join(dir, "Program Files", "PacketBuddy"), "packetbuddy.exe")
 	run, approved := newFakeKey(), newFakeKey()
@@ -104,6 +105,7 @@ func TestRunKeyEnable(t *testing.T) {
 }
 
 func TestRunKeyEnableRejectsQuote(t *testing.T) {
+	t.Parallel()
 	run := newFakeKey()
 	if err := enableRunKey(run, nil, `C:\a"b.exe`); err == nil {
 		t.Error("a path with a quote was accepted")
@@ -114,6 +116,7 @@ func TestRunKeyEnableRejectsQuote(t *testing.T) {
 }
 
 func TestRunKeyState(t *testing.T) {
+	t.Parallel()
 	dir := tempDir(t)
 	exe := newExecutable(t, dir, "packetbuddy.exe")
 	old := newExecutable(t, filepath.Join(dir, "old"), "packetbuddy.exe")
@@ -166,6 +169,7 @@ func TestRunKeyState(t *testing.T) {
 }
 
 func TestRunKeyRepair(t *testing.T) {
+	t.Parallel()
 	dir := tempDir(t)
 	a := newExecutable(t, filepath.Join(dir, "a"), "packetbuddy.exe")
 	b := newExecutable(t, filepath.Join(dir, "b"), "packetbuddy.exe")
@@ -187,6 +191,7 @@ func TestRunKeyRepair(t *testing.T) {
 }
 
 func TestRunKeyDisable(t *testing.T) {
+	t.Parallel()
 	run, approved := newFakeKey(), newFakeKey()
 	run.strs[runValueName] = `"C:\pb.exe"`
 	run.strs["Other"] = `"C:\other.exe"`
@@ -214,6 +219,7 @@ func TestRunKeyDisable(t *testing.T) {
 }
 
 func TestRunKeyErrors(t *testing.T) {
+	t.Parallel()
 	denied := errors.New("Access is denied.")
 	broken := func() *fakeKey { k := newFakeKey(); k.err = denied; return k }
 
@@ -237,6 +243,7 @@ func TestRunKeyErrors(t *testing.T) {
 }
 
 func TestRunCommandPath(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ cmd, want string }{
 		{`"C:\Program Files\PacketBuddy\packetbuddy.exe"`, `C:\Program Files\PacketBuddy\packetbuddy.exe`},
 		{`"C:\Program Files\PacketBuddy\packetbuddy.exe" --tray`, `C:\Program Files\PacketBuddy\packetbuddy.exe`},

@@ -12,6 +12,11 @@
 //     the Run-key login item meets a real registry;
 //   - render the macOS Info.plist and check it.
 //
+// The tests build on Linux only (the files end in _linux_test.go): they
+// drive dpkg, rpm, Wine and Xvfb. Those that build or run Wine do not run in
+// parallel: they share one Wine prefix, whose registry the packaging tests
+// change, and the build scripts already use every core.
+//
 // Tools that are missing skip their tests, unless PACKETBUDDY_TEST_REQUIRE
 // names them ("all", or a comma-separated list such as "wine,xvfb").
 // Screenshots and logs go to $PACKETBUDDY_TEST_OUTPUT, else

@@ -124,6 +124,7 @@ func plistElement(d *xml.Decoder, se xml.StartElement) (plistValue, bool, error)
 // TestMacInfoPlist renders Info.plist the way build-macos-app.sh does on a
 // Mac and checks what Finder and Launch Services read from it.
 func TestMacInfoPlist(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ version, short string }{
 		{"1.2.3", "1.2.3"},
 		{"1.2.3-rc1", "1.2.3"},
@@ -132,6 +133,7 @@ func TestMacInfoPlist(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.version, func(t *testing.T) {
+			t.Parallel()
 			file := filepath.Join(t.TempDir(), "Info.plist")
 			run(t, time.Minute, []string{"VERSION=" + tt.version, "DIST=" + t.TempDir()}, repoRoot(t),
 				filepath.Join(repoRoot(t), "scripts", "build-macos-app.sh"), "--plist", file)
@@ -174,6 +176,7 @@ func TestMacInfoPlist(t *testing.T) {
 }
 
 func TestMacInfoPlistRejectsBadVersion(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{"dev", "v1.2.3"} {
 		_, err := runErr(time.Minute, []string{"VERSION=" + v, "DIST=" + t.TempDir()}, repoRoot(t),
 			filepath.Join(repoRoot(t), "scripts", "build-macos-app.sh"), "--plist", filepath.Join(t.TempDir(), "Info.plist"))
@@ -184,6 +187,7 @@ func TestMacInfoPlistRejectsBadVersion(t *testing.T) {
 }
 
 func TestParsePlistRejects(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, doc string }{
 		{"not a plist", `<dict/>`},
 		{"two values", `<plist><dict/><dict/></plist>`},
@@ -206,6 +210,7 @@ func TestParsePlistRejects(t *testing.T) {
 // TestScriptsParse checks the build scripts' syntax, the Mac one included,
 // which cannot run here.
 func TestScriptsParse(t *testing.T) {
+	t.Parallel()
 	scripts, err := filepath.Glob(filepath.Join(repoRoot(t), "scripts", "*.sh"))
 	if err != nil {
 		t.Fatal(err)
@@ -216,6 +221,7 @@ func TestScriptsParse(t *testing.T) {
 			continue
 		}
 		t.Run(base, func(t *testing.T) {
+			t.Parallel()
 			run(t, time.Minute, nil, "", "sh", "-n", s)
 			fi, err := os.Stat(s)
 			if err != nil {
