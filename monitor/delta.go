@@ -16,23 +16,23 @@ const (
 	Anomaly             // the change implies more than the ceiling; dropped
 )
 
+// String returns the kind's name for logs.
 func (k Kind) String() string {
 	return [...]string{"normal", "wrapped", "reset", "anomaly"}[k]
 }
+
+// wrapWindow is how close to 2^32 a 32-bit counter must have been, and how
+// little it may have moved, for a decrease to be read as a wrap: 256 MiB,
+// two seconds of a saturated gigabit link. A reset from just below 2^32
+// reads exactly like a wrap; keeping the window small (1/16 of the range)
+// bounds what that rare case can overcount.
+const wrapWindow = 1 << 28
 
 // CounterDelta returns the traffic between two readings of one counter.
 // ceiling is the most bytes the elapsed time allows. A decrease from within
 // wrapWindow of 2^32 that unwraps to less than wrapWindow is a 32-bit wrap;
 // any other decrease is a reset and the new value is the traffic since the
 // reset. A delta above the ceiling is reported as Anomaly with 0.
-//
-// A reset from just below 2^32 reads exactly like a wrap; keeping the window
-// small (1/16 of the range) bounds what that rare case can overcount.
-// wrapWindow is how close to 2^32 a 32-bit counter must have been, and how
-// little it may have moved, for a decrease to be read as a wrap: 256 MiB,
-// two seconds of a saturated gigabit link.
-const wrapWindow = 1 << 28
-
 func CounterDelta(prev, cur, ceiling uint64) (uint64, Kind) {
 	if cur >= prev {
 		if d := cur - prev; d <= ceiling {

@@ -239,7 +239,8 @@ func (m *Monitor) recover(live []Counter, saved store.Saved, now time.Time) {
 			m.gaps = append(m.gaps, g)
 		}
 	}
-	// NICs known but absent now stay remembered as absent.
+	// A NIC absent now is remembered as absent, so that when it comes back
+	// its counters are read as a new kernel object's.
 	for n, c := range saved.Counters {
 		if _, ok := m.nics[n]; !ok && m.counted(n) {
 			m.nics[n] = &nicState{sent: c.Sent, recv: c.Recv, present: false}
@@ -467,6 +468,7 @@ func (m *Monitor) Flush(ctx context.Context) error {
 	return m.flush(ctx, nil)
 }
 
+// flush is Flush that also saves the pause state when paused is set.
 func (m *Monitor) flush(ctx context.Context, paused *bool) error {
 	m.flushMu.Lock()
 	defer m.flushMu.Unlock()

@@ -41,6 +41,7 @@ func DateOf(t time.Time) Date {
 	return Date{y, m, d}
 }
 
+// String formats d as YYYY-MM-DD.
 func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day) }
 
 // Start returns the first instant of the date in loc.

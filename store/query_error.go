@@ -27,8 +27,10 @@ type QueryError struct {
 	Err error
 }
 
+// Error returns the message for the user.
 func (e *QueryError) Error() string { return e.Msg }
 
+// Unwrap returns the sentinel, for errors.Is.
 func (e *QueryError) Unwrap() error { return e.Err }
 
 // MaxRangeYears bounds a range query or an export.
