@@ -3,13 +3,11 @@ package dashboard
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,51 +196,6 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 }
 
-func TestToken(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "data")
-	tok, err := LoadOrCreateToken(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(tok) != 64 || strings.Trim(tok, "0123456789abcdef") != "" {
-		t.Errorf("token %q: want 64 hex characters", tok)
-	}
-	fi, err := os.Stat(filepath.Join(dir, TokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("token file mode %v, want 0600", fi.Mode().Perm())
-	}
-	again, err := LoadOrCreateToken(dir)
-	if err != nil || again != tok {
-		t.Errorf("second load %q, %v; want the same token", again, err)
-	}
-	if read, err := ReadToken(dir); err != nil || read != tok {
-		t.Errorf("ReadToken %q, %v", read, err)
-	}
-	other, _ := LoadOrCreateToken(t.TempDir())
-	if other == tok {
-		t.Error("two installs got the same token")
-	}
-	// Too-open permissions are tightened.
-	os.Chmod(filepath.Join(dir, TokenFile), 0o644)
-	if _, err := LoadOrCreateToken(dir); err != nil {
-		t.Fatal(err)
-	}
-	if fi, _ := os.Stat(filepath.Join(dir, TokenFile)); fi.Mode().Perm() != 0o600 {
-		t.Errorf("mode after reload %v", fi.Mode().Perm())
-	}
-	// A damaged file is reported, not replaced.
-	os.WriteFile(filepath.Join(dir, TokenFile), []byte("short\n"), 0o600)
-	if _, err := LoadOrCreateToken(dir); err == nil || !strings.Contains(err.Error(), "damaged") {
-		t.Errorf("damaged token: %v", err)
-	}
-	if _, err := ReadToken(t.TempDir()); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("ReadToken without a file: %v", err)
-	}
-}
-
 func TestRunRefusesNonLoopback(t *testing.T) {
 	e := newTestEnv(t)
 	for _, addr := range []string{"0.0.0.0:0", "[::]:0", "192.0.2.1:7373", ":7373"} {
@@ -320,5 +273,122 @@ func TestRunLoopbackOnly(t *testing.T) {
 		if code, err := get("[::1]:" + port); code != 200 {
 			t.Errorf("[::1]: %d %v", code, err)
 		}
+	}
+}
+
+// TestAllowRemoteHostCheck: listening on the network must not switch the
+// DNS-rebinding defence off. A page of evil.example, rebound to this
+// machine, must neither read the usage nor get the token from the page;
+// opening the dashboard by IP address or by the configured name works.
+func TestAllowRemoteHostCheck(t *testing.T) {
+	e := newTestEnv(t)
+	tests := []struct {
+		addr, host string
+		code       int
+	}{
+		{"0.0.0.0:7373", "evil.example:7373", 403},
+		{"0.0.0.0:7373", "localhost.evil.example:7373", 403},
+		{"0.0.0.0:7373", "evil.example", 403},
+		{"0.0.0.0:7373", "192.0.2.10:8080", 403},
+		{"0.0.0.0:7373", "192.0.2.10:7373", 200},
+		{"0.0.0.0:7373", "[fe80::1]:7373", 200},
+		{"0.0.0.0:7373", "localhost:7373", 200},
+		{"0.0.0.0:7373", "127.0.0.1:7373", 200},
+		{"mypc.lan:7373", "mypc.lan:7373", 200},
+		{"mypc.lan:7373", "MyPC.lan:7373", 200},
+		{"mypc.lan:7373", "mypc.lan.evil.example:7373", 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.addr+" "+tc.host, func(t *testing.T) {
+			h := e.server(Options{Addr: tc.addr, AllowRemote: true}).Handler()
+			for _, path := range []string{"/", "/api/today"} {
+				w := do(t, h, req{path: path, hdr: map[string]string{"Host": tc.host}})
+				if w.Code != tc.code {
+					t.Fatalf("%s: status %d, want %d: %.200s", path, w.Code, tc.code, w.Body)
+				}
+				if tc.code == 403 && strings.Contains(w.Body.String(), e.token) {
+					t.Fatalf("%s: refused answer carries the token", path)
+				}
+			}
+		})
+	}
+}
+
+// TestAllowRemotePageToken: with allow_remote, other machines may look at
+// the dashboard, but the page they load must not hand them the token that
+// every state change needs; a browser on this machine still gets it.
+func TestAllowRemotePageToken(t *testing.T) {
+	e := newTestEnv(t)
+	h := e.server(Options{Addr: "0.0.0.0:7373", AllowRemote: true}).Handler()
+	for _, tc := range []struct {
+		remote, host string
+		token        bool
+	}{
+		{"192.0.2.10:50000", "192.0.2.1:7373", false},
+		{"[2001:db8::10]:50000", "[2001:db8::1]:7373", false},
+		{"127.0.0.1:50000", "127.0.0.1:7373", true},
+		{"[::1]:50000", "localhost:7373", true},
+	} {
+		hr := httptest.NewRequest("GET", "/", nil)
+		hr.Host, hr.RemoteAddr = tc.host, tc.remote
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, hr)
+		if w.Code != 200 {
+			t.Fatalf("%s: status %d", tc.remote, w.Code)
+		}
+		if got := strings.Contains(w.Body.String(), e.token); got != tc.token {
+			t.Errorf("peer %s: page carries the token %v, want %v", tc.remote, got, tc.token)
+		}
+	}
+}
+
+// TestUnsafeRoutesBodyErrors: every state-changing route answers a bad
+// JSON body with 400 and an oversize one with 413, whether or not the
+// client announced its length, and openapi.json lists both answers.
+func TestUnsafeRoutesBodyErrors(t *testing.T) {
+	e := newTestEnv(t)
+	s := e.server(Options{})
+	doc := decode[struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]json.RawMessage `json:"responses"`
+		} `json:"paths"`
+	}](t, do(t, s.Handler(), req{path: "/api/openapi.json"}))
+	big := `{"x":"` + strings.Repeat("x", maxBodyBytes) + `"}`
+	for _, rt := range s.routes {
+		if rt.method == http.MethodGet {
+			continue
+		}
+		for _, tc := range []struct {
+			name    string
+			body    string
+			chunked bool
+			code    int
+		}{
+			{"bad JSON", "{", false, 400},
+			{"oversize", big, false, 413},
+			{"oversize chunked", big, true, 413},
+		} {
+			t.Run(rt.method+" "+rt.path+" "+tc.name, func(t *testing.T) {
+				hr := httptest.NewRequest(rt.method, rt.path, strings.NewReader(tc.body))
+				hr.Host = testHost
+				for k, v := range unsafeHeaders(e.token) {
+					hr.Header.Set(k, v)
+				}
+				if tc.chunked {
+					hr.ContentLength = -1
+				}
+				w := httptest.NewRecorder()
+				s.Handler().ServeHTTP(w, hr)
+				if w.Code != tc.code {
+					t.Errorf("status %d, want %d: %s", w.Code, tc.code, w.Body)
+				}
+				if _, ok := doc.Paths[rt.path][strings.ToLower(rt.method)].Responses[strconv.Itoa(tc.code)]; !ok {
+					t.Errorf("openapi.json does not list %d for %s %s", tc.code, rt.method, rt.path)
+				}
+			})
+		}
+	}
+	if e.mon.Paused() {
+		t.Error("a refused request paused the monitor")
 	}
 }
