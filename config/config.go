@@ -7,12 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/packetbuddy/packetbuddy/internal/atomicfile"
 )
 
 // Duration is a time.Duration written as a string such as "30s" or "5m".
@@ -161,7 +164,7 @@ func (c *Config) Validate() error {
 	if c.Monitor.MaxRate <= 0 {
 		errs = append(errs, errors.New("monitor.max_rate: want a positive rate such as \"100Gbit/s\""))
 	}
-	for _, p := range append(append([]string{}, c.Monitor.Include...), c.Monitor.Exclude...) {
+	for _, p := range slices.Concat(c.Monitor.Include, c.Monitor.Exclude) {
 		if _, err := filepath.Match(p, ""); err != nil {
 			errs = append(errs, fmt.Errorf("monitor include/exclude pattern %q: %w", p, err))
 		}
@@ -244,43 +247,46 @@ func Parse(path string, data []byte) (Config, error) {
 	c := Default()
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		var strict *toml.StrictMissingError
-		var de *toml.DecodeError
-		switch {
-		case errors.As(err, &strict) && len(strict.Errors) > 0:
-			first := strict.Errors[0]
-			line, col := first.Position()
-			keys := make([]string, 0, len(strict.Errors))
-			for _, e := range strict.Errors {
-				keys = append(keys, strings.Join(e.Key(), "."))
-			}
-			return c, &Error{Path: path, Line: line, Column: col, Msg: "unknown key " + strings.Join(keys, ", ") + " (see the commented defaults: delete the file to get them back)"}
-		case errors.As(err, &de):
-			line, col := de.Position()
-			msg := de.Error()
-			if k := de.Key(); len(k) > 0 {
-				msg = strings.Join(k, ".") + ": " + strings.TrimPrefix(msg, "toml: ")
-			}
-			return c, &Error{Path: path, Line: line, Column: col, Msg: msg}
-		default:
-			var ve *valueError
-			if errors.As(err, &ve) {
-				// go-toml gives no position for errors of UnmarshalText:
-				// find the line that holds the value.
-				line, key := locateValue(data, ve.raw)
-				msg := ve.msg
-				if key != "" {
-					msg = key + ": " + msg
-				}
-				return c, &Error{Path: path, Line: line, Column: 1, Msg: msg}
-			}
-			return c, &Error{Path: path, Msg: err.Error()}
-		}
+		return c, decodeError(path, data, err)
 	}
 	if err := c.Validate(); err != nil {
 		return c, &Error{Path: path, Msg: strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
 	return c, nil
+}
+
+// decodeError turns an error of the TOML decoder into an *Error that names
+// the line, the column and the key wherever they can be found.
+func decodeError(path string, data []byte, err error) *Error {
+	var strict *toml.StrictMissingError
+	var de *toml.DecodeError
+	var ve *valueError
+	switch {
+	case errors.As(err, &strict) && len(strict.Errors) > 0:
+		line, col := strict.Errors[0].Position()
+		keys := make([]string, 0, len(strict.Errors))
+		for _, e := range strict.Errors {
+			keys = append(keys, strings.Join(e.Key(), "."))
+		}
+		return &Error{Path: path, Line: line, Column: col, Msg: "unknown key " + strings.Join(keys, ", ") + " (see the commented defaults: delete the file to get them back)"}
+	case errors.As(err, &de):
+		line, col := de.Position()
+		msg := de.Error()
+		if k := de.Key(); len(k) > 0 {
+			msg = strings.Join(k, ".") + ": " + strings.TrimPrefix(msg, "toml: ")
+		}
+		return &Error{Path: path, Line: line, Column: col, Msg: msg}
+	case errors.As(err, &ve):
+		// go-toml gives no position for errors of UnmarshalText: find the
+		// line that holds the value.
+		line, key := locateValue(data, ve.raw)
+		msg := ve.msg
+		if key != "" {
+			msg = key + ": " + msg
+		}
+		return &Error{Path: path, Line: line, Column: 1, Msg: msg}
+	}
+	return &Error{Path: path, Msg: err.Error()}
 }
 
 // Load reads the file at path, writing the commented defaults first when it
@@ -341,31 +347,14 @@ func WriteDefault(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create config directory: %w", err)
 	}
-	return writeFileAtomic(path, []byte(Render(Default())))
+	return writeFile(path, []byte(Render(Default())))
 }
 
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.toml")
-	if err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+// writeFile replaces the file at path in one rename, so that a crash never
+// leaves a half-written configuration, and private to the user, because it
+// may hold the sync database's password.
+func writeFile(path string, data []byte) error {
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 )
 
 func TestDefaultFileRoundTrips(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sub", "config.toml")
 	c, err := Load(path)
 	if err != nil {
@@ -44,6 +45,7 @@ func TestDefaultFileRoundTrips(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, body string
 		line, col  int
@@ -83,6 +85,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParseValues(t *testing.T) {
+	t.Parallel()
 	c, err := Parse("x", []byte(`
 [monitor]
 poll_interval = "500ms"
@@ -105,6 +108,7 @@ interval = "90s"
 }
 
 func TestParseRate(t *testing.T) {
+	t.Parallel()
 	cases := map[string]float64{
 		"100Gbit/s": 12.5e9, "1 Mbit/s": 125000, "2GB/s": 2e9, "1MiB/s": 1 << 20, "8bit/s": 1, "1.5kB/s": 1500,
 	}
@@ -122,6 +126,7 @@ func TestParseRate(t *testing.T) {
 }
 
 func TestUpdateKeepsComments(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "config.toml")
 	body := Render(Default()) + "\n# my own note\n"
 	body = strings.Replace(body, "rate_sent_per_gb = 7.5", "rate_sent_per_gb = 7.5 # what my carrier charges", 1)
@@ -166,6 +171,45 @@ func TestUpdateKeepsComments(t *testing.T) {
 	c, err = Update(path, map[string]Value{"cost.rate_received_per_gb": 1.0, "tray.show_speed_in_title": true})
 	if err != nil || c.Cost.RateReceivedPerGB != 1 || !c.Tray.ShowSpeedInTitle || c.Cost.Currency != "$" {
 		t.Errorf("adding keys: %v %+v", err, c)
+	}
+}
+
+// TestUpdateWritesPrivateFileInOneRename checks that Update replaces the
+// file through a temporary one, left nowhere, and makes it private to the
+// user whatever its mode was: it may hold the sync database's password.
+func TestUpdateWritesPrivateFileInOneRename(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(path, []byte(Render(Default())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Update(path, map[string]Value{"sync.database_url": "postgres://u:secret@db/pb"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(data), `database_url = "postgres://u:secret@db/pb"`) {
+		t.Errorf("after Update: %v\n%s", err, data)
+	}
+	if runtime.GOOS != "windows" {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("config mode %o, want 600", fi.Mode().Perm())
+		}
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden, err := filepath.Glob(filepath.Join(dir, ".*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names = append(names, hidden...); len(names) != 1 {
+		t.Errorf("directory holds %q, want only config.toml", names)
 	}
 }
 
