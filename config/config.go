@@ -37,6 +37,8 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // Rate is a speed in bytes per second, written like "100Gbit/s" or "2GB/s".
 type Rate float64
 
+// rateUnits are the units ParseRate accepts, lower-cased, with what each
+// multiplies to make bytes per second.
 var rateUnits = []struct {
 	suffix string
 	mult   float64

@@ -48,6 +48,14 @@ func AutostartState(exe string) (AutostartStatus, error) {
 	return e.status(exe), nil
 }
 
+// Each system's file (autostart_xdg.go, autostart_darwin.go,
+// autostart_windows.go, autostart_unsupported.go) provides the same three
+// functions, which the exported ones above wrap:
+//
+//	enableAutostart(exe string) error   // write the login item for exe
+//	disableAutostart() error            // remove it; none is not an error
+//	autostartEntry() (loginItem, error) // read it back
+
 // loginItem is what a platform found at its login item's location, before
 // anything is judged against the running executable.
 type loginItem struct {
@@ -57,6 +65,7 @@ type loginItem struct {
 	path     string // executable the entry launches; "" if it could not be read
 }
 
+// status judges the item against the running executable exe.
 func (it loginItem) status(exe string) AutostartStatus {
 	if !it.found {
 		return AutostartStatus{Location: it.location}

@@ -73,6 +73,8 @@ func openApprovalKey() (approvalKey, func(), error) {
 // registryKey adapts registry.Key to runKey and approvalKey.
 type registryKey struct{ k registry.Key }
 
+// GetStringValue reads a REG_SZ value, or a REG_EXPAND_SZ one (written by
+// hand, as Windows allows in the Run key) with its variables expanded.
 func (r registryKey) GetStringValue(name string) (string, error) {
 	s, typ, err := r.k.GetStringValue(name)
 	if err != nil {
@@ -97,6 +99,8 @@ func (r registryKey) GetBinaryValue(name string) ([]byte, error) {
 	return b, notExist(err)
 }
 
+// notExist turns the registry's error for a missing value into
+// errValueNotExist.
 func notExist(err error) error {
 	if errors.Is(err, registry.ErrNotExist) {
 		return errValueNotExist

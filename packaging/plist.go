@@ -45,6 +45,7 @@ func launchAgentPlist(exe string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// xmlEscape is the template's xml function.
 func xmlEscape(s string) (string, error) {
 	var b strings.Builder
 	if err := xml.EscapeText(&b, []byte(s)); err != nil {
@@ -102,6 +103,7 @@ func parsePlist(data []byte) (map[string]any, error) {
 	return dict, nil
 }
 
+// plistValue decodes one element of a property list, as parsePlist says.
 func plistValue(n plistNode) (any, error) {
 	switch n.XMLName.Local {
 	case "dict":

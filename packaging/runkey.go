@@ -66,6 +66,7 @@ func disableRunKey(run runKey, approved approvalKey) error {
 	return deleteValue(approved, runValueName)
 }
 
+// deleteValue deletes a value that may be missing, in a key that may be nil.
 func deleteValue(k interface{ DeleteValue(string) error }, name string) error {
 	if k == nil {
 		return nil
