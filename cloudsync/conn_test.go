@@ -76,6 +76,7 @@ func TestParseConnTLSPolicy(t *testing.T) {
 }
 
 func TestResolveURL(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	private := filepath.Join(dir, "private.toml")
 	public := filepath.Join(dir, "public.toml")
@@ -131,6 +132,7 @@ func TestResolveURL(t *testing.T) {
 }
 
 func TestPasswordNeverShown(t *testing.T) {
+	t.Parallel()
 	const pw = "Sup3r-S3cret!pw"
 	ctx := context.Background()
 	var logs bytes.Buffer
@@ -180,6 +182,7 @@ func TestPasswordNeverShown(t *testing.T) {
 }
 
 func TestBackoffBounds(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	tests := []struct {
 		failures int
@@ -210,6 +213,7 @@ func TestBackoffBounds(t *testing.T) {
 }
 
 func TestIsPermanent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  error
@@ -240,6 +244,7 @@ func TestIsPermanent(t *testing.T) {
 }
 
 func TestPermissionDeniedStopsRetrying(t *testing.T) {
+	t.Parallel()
 	dbURL := newDatabase(t)
 	ctx := context.Background()
 	admin := dbConn(t, dbURL)

@@ -49,10 +49,10 @@ func dbConn(t testing.TB, dbURL string) *pgx.Conn {
 
 var testZone = time.FixedZone("IST", 5*3600+1800)
 
-// newStore opens a real store in a temporary directory.
+// newStore opens a real store in a temporary directory, on the test clock.
 func newStore(t testing.TB) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), t.TempDir(), store.Options{Location: testZone})
+	st, err := store.Open(context.Background(), t.TempDir(), store.Options{Location: testZone, Now: testenv.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,8 @@ func lifetime(t testing.TB, st *store.Store, device string) (sent, recv uint64) 
 	return r.Sent, r.Recv
 }
 
-// newSyncer builds a syncer for st against dbURL with test-friendly limits.
+// newSyncer builds a syncer for st against dbURL with test-friendly limits,
+// on the test clock.
 func newSyncer(t testing.TB, st *store.Store, dbURL string, mod func(*Options)) *Syncer {
 	t.Helper()
 	o := Options{
@@ -225,6 +226,7 @@ func newSyncer(t testing.TB, st *store.Store, dbURL string, mod func(*Options)) 
 		Conn:       ConnOptions{StatementTimeout: 5 * time.Second, ConnectTimeout: 3 * time.Second},
 		AppVersion: "test",
 		Logger:     slog.New(slog.DiscardHandler),
+		Now:        testenv.Clock(),
 	}
 	if mod != nil {
 		mod(&o)
