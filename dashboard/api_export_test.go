@@ -84,9 +84,7 @@ func (l smallBufListener) Accept() (net.Conn, error) {
 // every connection of the read pool is stuck that way, every usage query
 // of the dashboard would hang.
 func TestExportStalledClients(t *testing.T) {
-	old := exportWriteTimeout
-	exportWriteTimeout = 300 * time.Millisecond
-	defer func() { exportWriteTimeout = old }()
+	setTimeout(t, &exportWriteTimeout, 300*time.Millisecond)
 	e := newTestEnv(t)
 	// About 1 MB of CSV, far more than the socket buffers hold.
 	var b store.Batch

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/cloudsync"
@@ -188,32 +189,30 @@ func TestUsageEndpoints(t *testing.T) {
 }
 
 // TestTodayIncludesUnflushed checks that traffic counted by the monitor but
-// not yet flushed shows in today's totals at once.
+// not yet flushed shows in today's totals at once. It runs on synctest's
+// clock: the monitor polls every 100 ms and flushes hourly.
 func TestTodayIncludesUnflushed(t *testing.T) {
-	e := newTestEnv(t)
-	h := e.server(Options{}).Handler()
-	e.counters.setTraffic(true)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		h := e.server(Options{}).Handler()
+		e.counters.setTraffic(true)
+		time.Sleep(time.Second)
+		synctest.Wait()
 		u := decode[Usage](t, do(t, h, req{path: "/api/today"}))
-		if u.UnflushedBytes > 0 {
-			if u.TotalBytes-u.UnflushedBytes != 7_000_000 {
-				t.Fatalf("total %d - unflushed %d != seeded 7000000", u.TotalBytes, u.UnflushedBytes)
-			}
-			var nicSum uint64
-			for _, n := range u.ByNIC {
-				nicSum += n.TotalBytes
-			}
-			if nicSum != u.TotalBytes {
-				t.Fatalf("by_nic adds up to %d, total %d", nicSum, u.TotalBytes)
-			}
-			return
+		if u.UnflushedBytes == 0 {
+			t.Fatal("no unflushed traffic in /api/today")
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("no unflushed traffic appeared in /api/today")
+		if u.TotalBytes-u.UnflushedBytes != 7_000_000 {
+			t.Errorf("total %d - unflushed %d != seeded 7000000", u.TotalBytes, u.UnflushedBytes)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		var nicSum uint64
+		for _, n := range u.ByNIC {
+			nicSum += n.TotalBytes
+		}
+		if nicSum != u.TotalBytes {
+			t.Errorf("by_nic adds up to %d, total %d", nicSum, u.TotalBytes)
+		}
+	})
 }
 
 func TestBadRequests(t *testing.T) {
@@ -393,25 +392,23 @@ func TestHealthClock(t *testing.T) {
 	}
 }
 
+// TestLive reads the live rates after half a second of traffic, on
+// synctest's clock.
 func TestLive(t *testing.T) {
-	e := newTestEnv(t)
-	e.counters.setTraffic(true)
-	h := e.server(Options{}).Handler()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.counters.setTraffic(true)
+		h := e.server(Options{}).Handler()
+		time.Sleep(500 * time.Millisecond)
+		synctest.Wait()
 		w := do(t, h, req{path: "/api/live"})
 		if w.Code != 200 {
 			t.Fatalf("status %d", w.Code)
 		}
-		v := decode[LiveView](t, w)
-		if len(v.Points) >= 3 && v.Up > 0 && len(v.NICs) == 1 && v.NICs[0].Name == "eth0" {
-			return
+		if v := decode[LiveView](t, w); len(v.Points) < 3 || v.Up <= 0 || len(v.NICs) != 1 || v.NICs[0].Name != "eth0" {
+			t.Errorf("live after 0.5 s of traffic: %+v", v)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("live never showed traffic: %+v", v)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	})
 }
 
 func TestPauseResume(t *testing.T) {
@@ -475,8 +472,8 @@ func TestSettingsAPI(t *testing.T) {
 	if u.Cost.Currency != "$" || u.HumanReadable.Total != "6.68 MiB" {
 		t.Errorf("today after settings change: %+v %+v", u.Cost, u.HumanReadable)
 	}
-	// An edit of the file by anything else shows without a restart.
-	time.Sleep(10 * time.Millisecond)
+	// An edit of the file by anything else shows without a restart (its
+	// size changes, so within the file system's timestamp resolution too).
 	edited := bytes.Replace(data, []byte("rate_received_per_gb = 7.5"), []byte("rate_received_per_gb = 3"), 1)
 	if err := os.WriteFile(e.cfgPath, edited, 0o600); err != nil {
 		t.Fatal(err)

@@ -32,18 +32,6 @@ var shared struct {
 	err     error
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared.cancel != nil {
-		shared.cancel()
-		os.RemoveAll(shared.dataDir)
-	}
-	if benchDB.dir != "" {
-		os.RemoveAll(benchDB.dir)
-	}
-	os.Exit(code)
-}
-
 func chromiumPath() string {
 	if p := os.Getenv("PACKETBUDDY_CHROMIUM"); p != "" {
 		return p

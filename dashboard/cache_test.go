@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/internal/testenv"
@@ -10,39 +11,40 @@ import (
 )
 
 // TestCacheFollowsFlushes checks that cached database reads never hide or
-// double-count traffic when the monitor flushes.
+// double-count traffic when the monitor flushes. It runs on synctest's
+// clock.
 func TestCacheFollowsFlushes(t *testing.T) {
-	e := newTestEnv(t)
-	h := e.server(Options{}).Handler()
-	first := decode[Usage](t, do(t, h, req{path: "/api/today"}))
-	if first.TotalBytes != 7_000_000 {
-		t.Fatalf("today %d", first.TotalBytes)
-	}
-	e.counters.setTraffic(true)
-	deadline := time.Now().Add(5 * time.Second)
-	for decode[Usage](t, do(t, h, req{path: "/api/today"})).UnflushedBytes == 0 {
-		if time.Now().After(deadline) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		h := e.server(Options{}).Handler()
+		first := decode[Usage](t, do(t, h, req{path: "/api/today"}))
+		if first.TotalBytes != 7_000_000 {
+			t.Fatalf("today %d", first.TotalBytes)
+		}
+		e.counters.setTraffic(true)
+		time.Sleep(time.Second)
+		e.counters.setTraffic(false)
+		time.Sleep(time.Second) // the readings after the traffic stopped
+		synctest.Wait()
+		before := decode[Usage](t, do(t, h, req{path: "/api/today"}))
+		if before.UnflushedBytes == 0 {
 			t.Fatal("no live traffic")
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	e.counters.setTraffic(false)
-	time.Sleep(250 * time.Millisecond) // let the last traffic be sampled
-	before := decode[Usage](t, do(t, h, req{path: "/api/today"}))
-	if err := e.mon.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * snapshotMaxAge)
-	after := decode[Usage](t, do(t, h, req{path: "/api/today"}))
-	if after.UnflushedBytes != 0 {
-		t.Errorf("unflushed %d after a flush with no traffic", after.UnflushedBytes)
-	}
-	if after.TotalBytes != before.TotalBytes {
-		t.Errorf("total %d after flush, %d before: the cache hid or doubled traffic", after.TotalBytes, before.TotalBytes)
-	}
-	if after.TotalBytes <= 7_000_000 {
-		t.Errorf("flushed traffic missing: %d", after.TotalBytes)
-	}
+		if err := e.mon.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * snapshotMaxAge) // the server's monitor snapshot expires
+		after := decode[Usage](t, do(t, h, req{path: "/api/today"}))
+		if after.UnflushedBytes != 0 {
+			t.Errorf("unflushed %d after a flush with no traffic", after.UnflushedBytes)
+		}
+		if after.TotalBytes != before.TotalBytes {
+			t.Errorf("total %d after flush, %d before: the cache hid or doubled traffic", after.TotalBytes, before.TotalBytes)
+		}
+		if after.TotalBytes <= 7_000_000 {
+			t.Errorf("flushed traffic missing: %d", after.TotalBytes)
+		}
+	})
 }
 
 // TestInvalidate writes usage behind the monitor's back (as sync does):

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/cloudsync"
@@ -134,19 +135,23 @@ func TestDevices(t *testing.T) {
 }
 
 // TestDevicesIncludesUnflushed: this device's row is live like /api/today.
+// It runs on synctest's clock.
 func TestDevicesIncludesUnflushed(t *testing.T) {
-	e := newTestEnv(t)
-	h := e.server(Options{}).Handler()
-	e.counters.setTraffic(true)
-	time.Sleep(350 * time.Millisecond)
-	e.counters.setTraffic(false)
-	time.Sleep(250 * time.Millisecond)
-	e.counters.mu.Lock()
-	counted := 7_000_000 + e.counters.sent + e.counters.recv
-	e.counters.mu.Unlock()
-	got := decode[Devices](t, do(t, h, req{path: "/api/devices"}))
-	today := decode[Usage](t, do(t, h, req{path: "/api/today"}))
-	if got.Devices[0].Today.TotalBytes != counted || today.TotalBytes != counted || today.UnflushedBytes == 0 {
-		t.Errorf("devices says %d, today %d (unflushed %d), counters %d", got.Devices[0].Today.TotalBytes, today.TotalBytes, today.UnflushedBytes, counted)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		h := e.server(Options{}).Handler()
+		e.counters.setTraffic(true)
+		time.Sleep(350 * time.Millisecond)
+		e.counters.setTraffic(false)
+		time.Sleep(250 * time.Millisecond)
+		synctest.Wait()
+		e.counters.mu.Lock()
+		counted := 7_000_000 + e.counters.sent + e.counters.recv
+		e.counters.mu.Unlock()
+		got := decode[Devices](t, do(t, h, req{path: "/api/devices"}))
+		today := decode[Usage](t, do(t, h, req{path: "/api/today"}))
+		if got.Devices[0].Today.TotalBytes != counted || today.TotalBytes != counted || today.UnflushedBytes == 0 {
+			t.Errorf("devices says %d, today %d (unflushed %d), counters %d", got.Devices[0].Today.TotalBytes, today.TotalBytes, today.UnflushedBytes, counted)
+		}
+	})
 }

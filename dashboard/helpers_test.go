@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,11 +17,35 @@ import (
 	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
+func TestMain(m *testing.M) {
+	// The test clock keeps its offset from the first reading: take it
+	// here, outside every synctest bubble, whose clocks start in 2000.
+	testenv.Now()
+	code := m.Run()
+	if shared.cancel != nil {
+		shared.cancel()
+		os.RemoveAll(shared.dataDir)
+	}
+	if benchDB.dir != "" {
+		os.RemoveAll(benchDB.dir)
+	}
+	os.Exit(code)
+}
+
 // requireComponent skips the test when a component is missing, unless
 // PACKETBUDDY_TEST_REQUIRE is "all" or names it: then it fails.
 func requireComponent(t testing.TB, name, reason string) {
 	t.Helper()
 	testenv.Require(t, name, errors.New(reason))
+}
+
+// setTimeout sets one of the package's timeouts until the test ends. Every
+// test sees the change, so a test that calls it must not run in parallel.
+func setTimeout(t testing.TB, timeout *time.Duration, d time.Duration) {
+	t.Helper()
+	old := *timeout
+	*timeout = d
+	t.Cleanup(func() { *timeout = old })
 }
 
 // testOutputDir is where screenshots and logs go.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -206,26 +207,26 @@ func TestRunRefusesNonLoopback(t *testing.T) {
 	}
 }
 
+// TestRunPortTaken: a dashboard address in use is an error naming it and
+// the setting to change, and the monitor keeps counting. It runs on
+// synctest's clock (Run fails before it serves anything).
 func TestRunPortTaken(t *testing.T) {
-	e := newTestEnv(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	addr := ln.Addr().String()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err = e.server(Options{Addr: addr}).Run(ctx)
-	if err == nil || !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "[dashboard] addr") {
-		t.Fatalf("got %v; want an error naming %s and [dashboard] addr", err, addr)
-	}
-	// The monitor keeps counting: a sample still lands in the live ring.
-	before := len(e.mon.Snapshot().Points)
-	time.Sleep(300 * time.Millisecond)
-	if after := len(e.mon.Snapshot().Points); after <= before && after < 300 {
-		t.Errorf("monitor stopped sampling: %d -> %d points", before, after)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		ln := mustListen(t)
+		defer ln.Close()
+		addr := ln.Addr().String()
+		err := e.server(Options{Addr: addr}).Run(t.Context())
+		if err == nil || !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "[dashboard] addr") {
+			t.Fatalf("got %v; want an error naming %s and [dashboard] addr", err, addr)
+		}
+		before := len(e.mon.Snapshot().Points)
+		time.Sleep(300 * time.Millisecond)
+		synctest.Wait()
+		if after := len(e.mon.Snapshot().Points); after <= before && after < 300 {
+			t.Errorf("monitor stopped sampling: %d -> %d points", before, after)
+		}
+	})
 }
 
 // TestRunLoopbackOnly starts the real listener and checks which addresses

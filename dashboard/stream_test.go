@@ -164,9 +164,7 @@ func TestServeStopsStreams(t *testing.T) {
 // server's read timeout: a server-wide read or write timeout must never
 // end long-lived event streams.
 func TestStreamOutlivesReadTimeout(t *testing.T) {
-	old := readTimeout
-	readTimeout = 300 * time.Millisecond
-	defer func() { readTimeout = old }()
+	setTimeout(t, &readTimeout, 300*time.Millisecond)
 	e := newTestEnv(t)
 	s := e.server(Options{StreamInterval: 100 * time.Millisecond})
 	base := serve(t, s)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -58,26 +59,42 @@ func TestToken(t *testing.T) {
 
 // TestTokenReadWhileBeingCreated: a process that finds the token file
 // created but not yet written (another process won the creation race a
-// moment ago) waits for the token instead of calling the file damaged.
+// moment ago) waits for the token instead of calling the file damaged; a
+// file still empty after tokenWriteWait is damaged. It runs on synctest's
+// clock.
 func TestTokenReadWhileBeingCreated(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, TokenFile)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := strings.Repeat("ab", tokenBytes)
-	go func() { // owned by the test: ends after one write
-		time.Sleep(100 * time.Millisecond)
-		f.WriteString(want + "\n")
-		f.Close()
-	}()
-	for _, load := range []func(string) (string, error){LoadOrCreateToken, ReadToken} {
-		got, err := load(dir)
-		if err != nil || got != want {
-			t.Fatalf("got %q, %v; want the other process's token", got, err)
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, TokenFile)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		want := strings.Repeat("ab", tokenBytes)
+		go func() { // owned by the test: ends after one write
+			time.Sleep(tokenWriteWait / 2)
+			f.WriteString(want + "\n")
+			f.Close()
+		}()
+		for _, load := range []func(string) (string, error){LoadOrCreateToken, ReadToken} {
+			got, err := load(dir)
+			if err != nil || got != want {
+				t.Fatalf("got %q, %v; want the other process's token", got, err)
+			}
+		}
+
+		empty := t.TempDir()
+		if err := os.WriteFile(filepath.Join(empty, TokenFile), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if _, err := ReadToken(empty); err == nil || !strings.Contains(err.Error(), "damaged") {
+			t.Errorf("token file never written: %v; want damaged", err)
+		}
+		if waited := time.Since(start); waited < tokenWriteWait {
+			t.Errorf("gave up on the empty file after %v, want %v", waited, tokenWriteWait)
+		}
+	})
 }
 
 // TestTokenConcurrentCreate: processes starting together on a fresh data
