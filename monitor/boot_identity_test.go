@@ -15,6 +15,7 @@ import (
 // every byte since boot again; taking a new boot for the same one can at
 // worst undercount.
 func TestStartBootIdentity(t *testing.T) {
+	t.Parallel()
 	const down = 2 * time.Hour
 	bootAt := testBase.Add(-time.Hour).Unix()
 	tests := []struct {
@@ -71,6 +72,7 @@ func TestStartBootIdentity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t)
 			h.boot = tt.before
 			h.proc.replace(nics{"eth0": {1000, 1000}})

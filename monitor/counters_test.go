@@ -11,6 +11,7 @@ import (
 
 // TestReadCounters parses a captured /proc/net/dev through gopsutil.
 func TestReadCounters(t *testing.T) {
+	t.Parallel()
 	skipUnlessProcNetDev(t)
 	dir, err := filepath.Abs(filepath.Join("testdata", "proc"))
 	if err != nil {
@@ -35,6 +36,7 @@ func TestReadCounters(t *testing.T) {
 }
 
 func TestReadCountersMissingProc(t *testing.T) {
+	t.Parallel()
 	skipUnlessProcNetDev(t)
 	ctx := context.WithValue(t.Context(), common.EnvKey, common.EnvMap{common.HostProcEnvKey: t.TempDir()})
 	if _, err := ReadCounters(ctx); err == nil {
@@ -44,6 +46,7 @@ func TestReadCountersMissingProc(t *testing.T) {
 
 // TestReadCountersLive reads this machine's real counters.
 func TestReadCountersLive(t *testing.T) {
+	t.Parallel()
 	got, err := ReadCounters(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestCounterDelta(t *testing.T) {
+	t.Parallel()
 	const inf = math.MaxUint64
 	tests := []struct {
 		name               string
@@ -44,6 +45,7 @@ func TestCounterDelta(t *testing.T) {
 }
 
 func TestCeiling(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		rate    float64
@@ -66,6 +68,7 @@ func TestCeiling(t *testing.T) {
 }
 
 func TestKindString(t *testing.T) {
+	t.Parallel()
 	for k, want := range map[Kind]string{Normal: "normal", Wrapped: "wrapped", Reset: "reset", Anomaly: "anomaly"} {
 		if got := k.String(); got != want {
 			t.Errorf("Kind(%d).String() = %q, want %q", int(k), got, want)

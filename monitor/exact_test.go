@@ -42,8 +42,10 @@ func (n *modelNIC) unambiguous() bool {
 // vanishing, suspends, clock changes, pauses and kill -9 restarts, the
 // bytes recorded per NIC equal the real traffic outside pauses, exactly.
 func TestExactnessRandomWalk(t *testing.T) {
+	t.Parallel()
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			t.Parallel()
 			rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 			h := newHarness(t)
 			model := []*modelNIC{

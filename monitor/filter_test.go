@@ -6,6 +6,7 @@ import (
 )
 
 func TestFilterCounted(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		filter Filter
@@ -53,6 +54,7 @@ func TestFilterCounted(t *testing.T) {
 // TestDefaultExcludePatterns checks that every default is a valid,
 // lower-case glob: a bad one would silently match nothing.
 func TestDefaultExcludePatterns(t *testing.T) {
+	t.Parallel()
 	for _, p := range DefaultExclude {
 		if _, err := path.Match(p, ""); err != nil {
 			t.Errorf("pattern %q: %v", p, err)

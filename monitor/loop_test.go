@@ -70,6 +70,7 @@ func (r *countingReader) count() uint64 {
 // interval, one flush per flush interval, a last reading and flush when the
 // context ends, and every batch consistent with the counters it carries.
 func TestRunLoop(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		fail    func(n int) bool
@@ -96,6 +97,7 @@ func TestRunLoop(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
 				st := &memStore{fail: tt.fail}
 				kernel := &countingReader{}
@@ -168,6 +170,7 @@ func TestRunLoop(t *testing.T) {
 // Resume is never accounted after the Resume's fresh baseline: it would
 // look like a counter reset and count the whole counter again.
 func TestResumeWaitsForReadingInFlight(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	counter := uint64(1000)
 	var gate, inRead chan struct{} // set to hold the next reading

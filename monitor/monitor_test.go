@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -47,6 +48,7 @@ const stalled = "suspended or stalled"
 // TestAccountSequences drives the monitor through sequences of /proc/net/dev
 // states and checks what a real store holds afterwards.
 func TestAccountSequences(t *testing.T) {
+	t.Parallel()
 	const big = 7_000_000_000 // a 64-bit counter above 2^32
 	tests := []struct {
 		name          string
@@ -192,6 +194,7 @@ func TestAccountSequences(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t)
 			h.opts.MaxRate = tt.maxRate
 			h.proc.replace(tt.readings[0].nics)
@@ -225,6 +228,7 @@ func TestAccountSequences(t *testing.T) {
 
 // TestStartRecovery checks what a start finds after the app was down.
 func TestStartRecovery(t *testing.T) {
+	t.Parallel()
 	const down = 2 * time.Hour
 	tests := []struct {
 		name string
@@ -338,6 +342,7 @@ func TestStartRecovery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t)
 			h.opts.MaxRate = tt.maxRate
 			for _, n := range tt.history {
@@ -398,6 +403,7 @@ func TestStartRecovery(t *testing.T) {
 // TestPauseResume checks that a paused interval is never counted, also
 // across a restart, and that the pause state is stored with the counters.
 func TestPauseResume(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.proc.set("eth0", 1000, 1000)
 	h.start()
@@ -454,6 +460,7 @@ func TestPauseResume(t *testing.T) {
 // TestFlushFailureKeepsData checks that a failed flush loses nothing and
 // that a crash after it is recovered from the counters of the last good one.
 func TestFlushFailureKeepsData(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.proc.set("eth0", 1000, 1000)
 	h.start()
@@ -520,6 +527,7 @@ func TestFlushFailureKeepsData(t *testing.T) {
 
 // TestUnflushed checks the live part of totals, gaps of a suspend included.
 func TestUnflushed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.proc.replace(nics{"eth0": {0, 0}, "wlan0": {0, 0}})
 	h.start()
@@ -557,6 +565,7 @@ func TestUnflushed(t *testing.T) {
 
 // TestSnapshotSpeed checks the live speed the tray and dashboard show.
 func TestSnapshotSpeed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.opts.RingSize = 3
 	h.proc.replace(nics{"eth0": {0, 0}, "wlan0": {0, 0}})
@@ -582,14 +591,15 @@ func TestSnapshotSpeed(t *testing.T) {
 // TestLegacyNowClock checks the default monotonic clock, taken from the
 // monotonic reading time.Now puts in Now's values.
 func TestLegacyNowClock(t *testing.T) {
+	t.Parallel()
 	proc := newFakeProc(t)
 	ctx := proc.ctx(t.Context())
-	st, err := store.Open(ctx, t.TempDir(), store.Options{Location: time.UTC})
+	st, err := store.Open(ctx, t.TempDir(), store.Options{Location: time.UTC, Now: testenv.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	base := time.Now() // carries a monotonic reading; Add keeps it
+	base := testenv.Now() // carries a monotonic reading; Add keeps it
 	var offset time.Duration
 	m := New(st, Options{
 		Now:  func() time.Time { return base.Add(offset) },
@@ -611,6 +621,7 @@ func TestLegacyNowClock(t *testing.T) {
 }
 
 func TestSampledWakesWaitersOncePerSample(t *testing.T) {
+	t.Parallel()
 	m := New(nil, Options{})
 	ch := m.Sampled()
 	if ch != m.Sampled() {
@@ -621,7 +632,7 @@ func TestSampledWakesWaitersOncePerSample(t *testing.T) {
 		t.Fatal("closed before any sample")
 	default:
 	}
-	m.account([]Counter{{Name: "eth0", Sent: 1, Recv: 1}}, time.Now(), 0)
+	m.account([]Counter{{Name: "eth0", Sent: 1, Recv: 1}}, testenv.Now(), 0)
 	select {
 	case <-ch:
 	default:

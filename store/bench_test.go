@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 // seedYears writes years of 15-minute buckets for nics NICs ending now, in
@@ -47,11 +49,11 @@ func tenYearDB(b *testing.B) string {
 		if err != nil {
 			b.Fatal(err)
 		}
-		s, err := Open(context.Background(), dir, Options{Location: time.Local})
+		s, err := Open(context.Background(), dir, Options{Location: time.Local, Now: testenv.Clock()})
 		if err != nil {
 			b.Fatal(err)
 		}
-		seedYears(b, s, 10, 3, time.Now())
+		seedYears(b, s, 10, 3, testenv.Now())
 		s.Close()
 		tenYearsDir = dir
 	})
@@ -60,7 +62,7 @@ func tenYearDB(b *testing.B) string {
 
 func benchQuery(b *testing.B, fn func(ctx context.Context, s *Store) error) {
 	dir := tenYearDB(b)
-	s, err := Open(context.Background(), dir, Options{Location: time.Local})
+	s, err := Open(context.Background(), dir, Options{Location: time.Local, Now: testenv.Clock()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -77,14 +79,14 @@ func benchQuery(b *testing.B, fn func(ctx context.Context, s *Store) error) {
 // Query targets: each under 20 ms on a 10-year, 3-NIC database.
 func BenchmarkQueryToday(b *testing.B) {
 	benchQuery(b, func(ctx context.Context, s *Store) error {
-		_, err := s.Day(ctx, DateOf(time.Now()), time.Local, Scope{})
+		_, err := s.Day(ctx, DateOf(testenv.Now()), time.Local, Scope{})
 		return err
 	})
 }
 
 func BenchmarkQueryMonth(b *testing.B) {
 	benchQuery(b, func(ctx context.Context, s *Store) error {
-		now := time.Now()
+		now := testenv.Now()
 		_, err := s.Month(ctx, now.Year(), now.Month(), time.Local, Scope{})
 		return err
 	})
@@ -105,7 +107,7 @@ func BenchmarkQueryLifetime(b *testing.B) {
 func BenchmarkQueryMonthOtherZone(b *testing.B) {
 	loc, _ := time.LoadLocation("Asia/Kathmandu")
 	benchQuery(b, func(ctx context.Context, s *Store) error {
-		now := time.Now()
+		now := testenv.Now()
 		_, err := s.Month(ctx, now.Year(), now.Month(), loc, Scope{})
 		return err
 	})
@@ -116,11 +118,11 @@ func BenchmarkQueryMonthOtherZone(b *testing.B) {
 func BenchmarkDBSizeYear(b *testing.B) {
 	for b.Loop() {
 		dir := b.TempDir()
-		s, err := Open(context.Background(), dir, Options{Location: time.Local})
+		s, err := Open(context.Background(), dir, Options{Location: time.Local, Now: testenv.Clock()})
 		if err != nil {
 			b.Fatal(err)
 		}
-		seedYears(b, s, 1, 1, time.Now())
+		seedYears(b, s, 1, 1, testenv.Now())
 		s.Close() // checkpoints the WAL into the file
 		fi, err := os.Stat(filepath.Join(dir, FileName))
 		if err != nil {
@@ -133,13 +135,13 @@ func BenchmarkDBSizeYear(b *testing.B) {
 // BenchmarkFlushIdle is the steady-state flush of a running app: one
 // bucket and the counters of two NICs, plus the meta rows.
 func BenchmarkFlushIdle(b *testing.B) {
-	s, err := Open(context.Background(), b.TempDir(), Options{Location: time.Local})
+	s, err := Open(context.Background(), b.TempDir(), Options{Location: time.Local, Now: testenv.Clock()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
 	ctx := context.Background()
-	now := time.Now()
+	now := testenv.Now()
 	for b.Loop() {
 		err := s.Flush(ctx, Batch{At: now, Boot: Boot{ID: "x", Time: 1},
 			Deltas:   []Delta{{NIC: "eth0", Start: now.Unix(), Sent: 100, Recv: 200}, {NIC: "wlan0", Start: now.Unix(), Sent: 1, Recv: 2}},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 // The per-day rollup is built in the zone of the writer that opened the
@@ -11,6 +13,7 @@ import (
 // or a writable one opened by a command beside the running app) must not
 // read that rollup as if it were in its own zone.
 func TestRollupZoneIsTheWritersNotTheReaders(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	kolkata := mustLoc(t, "Asia/Kolkata")
 	// 20:00 UTC on 30 June is 01:30 on 1 July in Kolkata.
@@ -20,7 +23,7 @@ func TestRollupZoneIsTheWritersNotTheReaders(t *testing.T) {
 		dir := t.TempDir()
 		w := openTest(t, dir, time.UTC)
 		flush(t, w, Delta{NIC: "eth0", Start: at, Sent: 5})
-		r, err := Open(ctx, dir, Options{ReadOnly: true, Location: kolkata})
+		r, err := Open(ctx, dir, Options{ReadOnly: true, Location: kolkata, Now: testenv.Clock()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,6 +94,7 @@ func checkJuneJuly(t *testing.T, s *Store, loc *time.Location, wantJune, wantJul
 // by hand, later corrected) lies in months after "now"; the lifetime summary
 // must still include it, in both query paths.
 func TestLifetimeIncludesMonthsAfterNow(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	for _, loc := range []*time.Location{time.UTC, mustLoc(t, "Asia/Kathmandu")} {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 func mustLoc(t testing.TB, name string) *time.Location {
@@ -25,7 +27,7 @@ func mustLoc(t testing.TB, name string) *time.Location {
 
 func openTest(t testing.TB, dir string, loc *time.Location) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), dir, Options{Location: loc})
+	s, err := Open(context.Background(), dir, Options{Location: loc, Now: testenv.Clock()})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -35,7 +37,7 @@ func openTest(t testing.TB, dir string, loc *time.Location) *Store {
 
 func flush(t testing.TB, s *Store, deltas ...Delta) {
 	t.Helper()
-	if err := s.Flush(context.Background(), Batch{At: time.Now(), Deltas: deltas}); err != nil {
+	if err := s.Flush(context.Background(), Batch{At: testenv.Now(), Deltas: deltas}); err != nil {
 		t.Fatalf("flush: %v", err)
 	}
 }
@@ -50,8 +52,9 @@ func unix(t testing.TB, s string) int64 {
 }
 
 func TestOpenCreatesPrivateFilesAndKeepsDevice(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
-	s, err := Open(context.Background(), dir, Options{})
+	s, err := Open(context.Background(), dir, Options{Now: testenv.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,13 +82,14 @@ func TestOpenCreatesPrivateFilesAndKeepsDevice(t *testing.T) {
 }
 
 func TestReadOnly(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if _, err := Open(context.Background(), dir, Options{ReadOnly: true}); !errors.Is(err, ErrNoDatabase) {
 		t.Fatalf("read-only open of an empty dir: %v, want ErrNoDatabase", err)
 	}
 	w := openTest(t, dir, time.UTC)
 	flush(t, w, Delta{NIC: "eth0", Start: unix(t, "2026-01-02T10:00:00Z"), Sent: 10, Recv: 20})
-	r, err := Open(context.Background(), dir, Options{ReadOnly: true, Location: time.UTC})
+	r, err := Open(context.Background(), dir, Options{ReadOnly: true, Location: time.UTC, Now: testenv.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +109,7 @@ func TestReadOnly(t *testing.T) {
 }
 
 func TestFlushSavesCountersWithDeltas(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, t.TempDir(), time.UTC)
 	ctx := context.Background()
 	saved, err := s.LoadSaved(ctx)
@@ -161,6 +166,7 @@ func TestFlushSavesCountersWithDeltas(t *testing.T) {
 }
 
 func TestSpreadGap(t *testing.T) {
+	t.Parallel()
 	base := time.Unix(unix(t, "2026-05-01T10:00:00Z"), 0)
 	cases := []struct {
 		name       string
@@ -230,6 +236,7 @@ func FuzzSpreadGap(f *testing.F) {
 }
 
 func TestGapsAreRecordedAndCounted(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, t.TempDir(), time.UTC)
 	ctx := context.Background()
 	from := time.Unix(unix(t, "2026-05-01T23:00:00Z"), 0)
@@ -254,6 +261,7 @@ func TestGapsAreRecordedAndCounted(t *testing.T) {
 }
 
 func TestQueriesByNICAndSeries(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, t.TempDir(), time.UTC)
 	ctx := context.Background()
 	flush(t, s,
@@ -319,6 +327,7 @@ func TestQueriesByNICAndSeries(t *testing.T) {
 // quarter-hour offsets and across daylight saving changes, on both query
 // paths: the per-day rollup (store in that zone) and the buckets (store in UTC).
 func TestTimeZones(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		zone string
 		day  Date
@@ -390,6 +399,7 @@ func TestTimeZones(t *testing.T) {
 }
 
 func TestRollupRebuiltWhenZoneChanges(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := openTest(t, dir, time.UTC)
 	flush(t, s, Delta{NIC: "eth0", Start: unix(t, "2026-06-30T20:00:00Z"), Sent: 5})
@@ -408,6 +418,7 @@ func TestRollupRebuiltWhenZoneChanges(t *testing.T) {
 }
 
 func TestExport(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, t.TempDir(), time.UTC)
 	ctx := context.Background()
 	flush(t, s,
@@ -457,6 +468,7 @@ func TestExport(t *testing.T) {
 }
 
 func TestLock(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	l, _, err := AcquireLock(dir, "http://127.0.0.1:7373/")
 	if err != nil {
@@ -477,6 +489,7 @@ func TestLock(t *testing.T) {
 }
 
 func TestParseDate(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{"2026-13-45", "2026-02-30", "26-01-01", "2026-1-1", "", "2026-01-01T00:00:00Z", "２０２６-01-01"} {
 		if _, err := ParseDate(bad); err == nil {
 			t.Errorf("ParseDate(%q) accepted", bad)
@@ -489,13 +502,14 @@ func TestParseDate(t *testing.T) {
 }
 
 func TestFlushForgetsCountersOfNICsNoLongerCounted(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, t.TempDir(), time.UTC)
 	ctx := context.Background()
 	both := []Counter{{NIC: "eth0", Sent: 1, Present: true}, {NIC: "wlan0", Sent: 2, Present: true}}
-	if err := s.Flush(ctx, Batch{At: time.Now(), Counters: both}); err != nil {
+	if err := s.Flush(ctx, Batch{At: testenv.Now(), Counters: both}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Flush(ctx, Batch{At: time.Now(), Counters: both[:1]}); err != nil {
+	if err := s.Flush(ctx, Batch{At: testenv.Now(), Counters: both[:1]}); err != nil {
 		t.Fatal(err)
 	}
 	saved, err := s.LoadSaved(ctx)
@@ -506,7 +520,7 @@ func TestFlushForgetsCountersOfNICsNoLongerCounted(t *testing.T) {
 		t.Errorf("counters after wlan0 stopped being counted: %+v", saved.Counters)
 	}
 	// A batch without counters (an import) leaves them alone.
-	if err := s.Flush(ctx, Batch{At: time.Now()}); err != nil {
+	if err := s.Flush(ctx, Batch{At: testenv.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if saved, _ = s.LoadSaved(ctx); len(saved.Counters) != 1 {
@@ -515,6 +529,7 @@ func TestFlushForgetsCountersOfNICsNoLongerCounted(t *testing.T) {
 }
 
 func TestCSVExportNeutralisesFormulas(t *testing.T) {
+	t.Parallel()
 	s := openTest(t, t.TempDir(), time.UTC)
 	flush(t, s, Delta{NIC: "=HYPERLINK(1)", Start: 900, Sent: 1}, Delta{NIC: "eth-0", Start: 900, Sent: 2})
 	var buf bytes.Buffer

@@ -9,13 +9,15 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 var syncZone = time.FixedZone("NPT", 5*3600+2700) // Nepal, +05:45
 
 func openSyncStore(t *testing.T, now time.Time) *Store {
 	t.Helper()
-	opts := Options{Location: syncZone}
+	opts := Options{Location: syncZone, Now: testenv.Clock()}
 	if !now.IsZero() {
 		opts.Now = func() time.Time { return now }
 	}
@@ -82,6 +84,7 @@ func drain(t *testing.T, st *Store, limit int) []SyncBucket {
 }
 
 func TestPendingBucketsBatches(t *testing.T) {
+	t.Parallel()
 	for _, limit := range []int{1, 2, 3, 7, 10, 1000} {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) {
 			ctx := context.Background()
@@ -117,6 +120,7 @@ func TestPendingBucketsBatches(t *testing.T) {
 }
 
 func TestPendingBucketsSeeRowsChangedMidScan(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := openSyncStore(t, time.Time{})
 	flushN(t, st, "eth0", 0, 6, 10)
@@ -136,6 +140,7 @@ func TestPendingBucketsSeeRowsChangedMidScan(t *testing.T) {
 }
 
 func TestAckPushNeverGoesBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := openSyncStore(t, time.Time{})
 	for _, step := range []struct{ ack, want int64 }{{5, 5}, {3, 5}, {9, 9}, {0, 9}} {
@@ -198,6 +203,7 @@ func checkDays(t *testing.T, st *Store) {
 }
 
 func TestApplyPulledKeepsDaysExact(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := openSyncStore(t, time.Time{})
 	flushN(t, st, "eth0", 0, 4, 100)
@@ -255,6 +261,7 @@ func TestApplyPulledKeepsDaysExact(t *testing.T) {
 }
 
 func TestRenameDevice(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := openSyncStore(t, time.Time{})
 	other := Device{UUID: "0b5e0000-0000-4000-8000-000000000002", Name: "old", Hostname: "h", Platform: "darwin/arm64"}
@@ -336,6 +343,7 @@ func TestRenameDevice(t *testing.T) {
 var errBadName = errors.New("bad name")
 
 func TestDevicesTotals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	// Local now: 2026-06-01 10:00 +05:45. syncBase is 2026-05-31 23:45 local.
 	now := time.Date(2026, 6, 1, 10, 0, 0, 0, syncZone)
@@ -367,6 +375,7 @@ func TestDevicesTotals(t *testing.T) {
 }
 
 func TestSyncIndexSize(t *testing.T) {
+	t.Parallel()
 	// One NIC for one year of 15-minute buckets, flushed a day at a time;
 	// the database with the sync index must stay within 2 MB.
 	if testing.Short() {
@@ -374,7 +383,7 @@ func TestSyncIndexSize(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := Open(ctx, dir, Options{Location: syncZone})
+	st, err := Open(ctx, dir, Options{Location: syncZone, Now: testenv.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,6 +419,7 @@ func TestSyncIndexSize(t *testing.T) {
 }
 
 func TestMigrationFromVersion1(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	if err := EnsureDataDir(dir); err != nil {
@@ -432,7 +442,7 @@ func TestMigrationFromVersion1(t *testing.T) {
 		}
 	}
 	db.Close()
-	st, err := Open(ctx, dir, Options{Location: syncZone})
+	st, err := Open(ctx, dir, Options{Location: syncZone, Now: testenv.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +468,7 @@ func BenchmarkApplyPulled(b *testing.B) {
 	}
 	for b.Loop() {
 		b.StopTimer()
-		st, err := Open(ctx, b.TempDir(), Options{Location: syncZone})
+		st, err := Open(ctx, b.TempDir(), Options{Location: syncZone, Now: testenv.Clock()})
 		if err != nil {
 			b.Fatal(err)
 		}
