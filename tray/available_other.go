@@ -1,8 +1,9 @@
-//go:build !linux && !freebsd && !openbsd && !netbsd && (cgo || !darwin)
+//go:build !(linux || freebsd || openbsd || netbsd) && (cgo || !darwin)
 
 package tray
 
 import "context"
 
-// available: Windows and macOS always have a notification area or menu bar.
+// available is always true on Windows and macOS: they always have a
+// notification area or a menu bar.
 func available(ctx context.Context) (bool, string) { return true, "" }

@@ -13,11 +13,17 @@
 // opening the browser, login items, sync) run on worker goroutines that Run
 // waits for before it returns.
 //
-// On Linux the tray is a StatusNotifierItem on the D-Bus session bus.
-// Available tells, before anything touches systray, whether a tray can exist:
-// without a reachable session bus the program must run headless. The icon,
-// tooltip and title are set before the item is exported, so a tray host
-// never sees them empty.
+// On Linux and the BSDs the tray is a StatusNotifierItem on the D-Bus
+// session bus. Available tells, before anything touches systray, whether a
+// tray can exist: without a reachable session bus the program must run
+// headless. The icon, tooltip and title are set before the item is
+// exported, so a tray host never sees them empty.
+//
+// Files ending in _xdg.go build for those freedesktop.org (XDG) desktops,
+// Linux, FreeBSD, OpenBSD and NetBSD: the D-Bus tray, and the Downloads
+// folder from the XDG user directories. Files ending in _other.go build for
+// the rest that fyne.io/systray supports: Windows, and macOS built with cgo
+// (without cgo, macOS gets the stub in tray_nocgo_darwin.go).
 //
 //go:generate go run ./internal/icon/gen -out ../assets/icons
 package tray

@@ -1,3 +1,5 @@
+//go:build linux || freebsd || openbsd || netbsd
+
 package tray
 
 import (

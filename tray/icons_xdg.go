@@ -8,10 +8,13 @@ import (
 	"github.com/packetbuddy/packetbuddy/tray/internal/icon"
 )
 
-// linuxIconSize is the one pixmap systray publishes; hosts scale it to
-// their panel (22-32 px typically).
-const linuxIconSize = 32
+// pixmapSize is the size of the one pixmap systray publishes; hosts scale
+// it to their panel (22-32 px typically).
+const pixmapSize = 32
 
-func encodeIcon(s icon.State) []byte { return icon.PNG(icon.Render(s, linuxIconSize)) }
+// encodeIcon is a PNG, the one format systray decodes into the item's
+// IconPixmap.
+func encodeIcon(s icon.State) []byte { return icon.PNG(icon.Render(s, pixmapSize)) }
 
+// showIcon hands the encoded icon to systray.
 func showIcon(_ icon.State, b []byte) { systray.SetIcon(b) }

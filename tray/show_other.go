@@ -1,4 +1,4 @@
-//go:build !linux && !freebsd && !openbsd && !netbsd && (cgo || !darwin)
+//go:build !(linux || freebsd || openbsd || netbsd) && (cgo || !darwin)
 
 package tray
 

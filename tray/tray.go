@@ -26,7 +26,7 @@ import (
 // menuRefresh is how often the menu's usage lines follow the traffic.
 const menuRefresh = 5 * time.Second
 
-// appTitle is the item's title; on Linux it is also its stable Id, by
+// appTitle is the item's title; on Linux and the BSDs it is also its stable Id, by
 // which tray hosts remember where the user put it.
 const appTitle = "PacketBuddy"
 
@@ -370,7 +370,7 @@ func (t *Tray) apply(v view) {
 	p := t.pricing()
 	t.applyIcon(p, v)
 	if t.menu.today == nil {
-		// Before the item exists (Linux): icon and tooltip only, so that
+		// Before the item exists (Linux and the BSDs): icon and tooltip only, so that
 		// the title stays the item's Id.
 		return
 	}
