@@ -163,41 +163,43 @@ func TestAckPushNeverGoesBack(t *testing.T) {
 func checkDays(t *testing.T, st *Store) {
 	t.Helper()
 	ctx := context.Background()
-	want := map[[3]int64][2]int64{}
+	want := map[rollupKey]Traffic{}
 	rows, err := st.r.QueryContext(ctx, `SELECT device, nic, start, sent, recv FROM buckets`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for rows.Next() {
-		var d, n, s, a, b int64
-		if err := rows.Scan(&d, &n, &s, &a, &b); err != nil {
+		var dev, nic, start, sent, recv int64
+		if err := rows.Scan(&dev, &nic, &start, &sent, &recv); err != nil {
 			t.Fatal(err)
 		}
-		k := [3]int64{d, n, dayKey(s, st.loc)}
-		v := want[k]
-		want[k] = [2]int64{v[0] + a, v[1] + b}
+		k := rollupKey{dev, nic, dayKey(start, st.loc)}
+		want[k] = want[k].Add(Traffic{Sent: uint64(sent), Received: uint64(recv)})
 	}
 	rows.Close()
-	got := map[[3]int64][2]int64{}
+	got := map[rollupKey]Traffic{}
 	rows, err = st.r.QueryContext(ctx, `SELECT device, nic, day, sent, recv FROM days WHERE sent != 0 OR recv != 0`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var k [3]int64
-		var a, b int64
-		if err := rows.Scan(&k[0], &k[1], &k[2], &a, &b); err != nil {
+		var k rollupKey
+		var sent, recv int64
+		if err := rows.Scan(&k.dev, &k.nic, &k.day, &sent, &recv); err != nil {
 			t.Fatal(err)
 		}
-		got[k] = [2]int64{a, b}
+		if sent < 0 || recv < 0 {
+			t.Errorf("day %+v: negative rollup %d/%d", k, sent, recv)
+		}
+		got[k] = Traffic{Sent: uint64(sent), Received: uint64(recv)}
 	}
 	if len(got) != len(want) {
 		t.Fatalf("days has %d non-empty rows, buckets make %d", len(got), len(want))
 	}
 	for k, v := range want {
 		if got[k] != v {
-			t.Errorf("day %v: rollup %v, buckets %v", k, got[k], v)
+			t.Errorf("day %+v: rollup %+v, buckets %+v", k, got[k], v)
 		}
 	}
 }
