@@ -75,6 +75,7 @@ func (t *Tray) startWork(ctx context.Context, a action, w work) {
 	}()
 }
 
+// openDashboard opens url in the browser, which may take a while.
 func (t *Tray) openDashboard(url string) work {
 	return func(context.Context) func() {
 		if err := t.o.OpenURL(url); err != nil {
@@ -99,6 +100,7 @@ func (t *Tray) togglePause(paused bool) work {
 	}
 }
 
+// setSync switches cloud sync on or off.
 func (t *Tray) setSync(on bool) work {
 	return func(ctx context.Context) func() {
 		if err := t.d.Sync.SetEnabled(ctx, on); err != nil {

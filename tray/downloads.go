@@ -22,6 +22,7 @@ func exportDir(configured, dataDir string) string {
 	return dataDir
 }
 
+// isDir reports whether p is a directory (following symlinks).
 func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()

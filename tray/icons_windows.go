@@ -17,4 +17,5 @@ func encodeIcon(s icon.State) []byte {
 	return b
 }
 
+// showIcon hands the encoded icon to systray.
 func showIcon(_ icon.State, b []byte) { systray.SetIcon(b) }

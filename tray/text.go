@@ -20,6 +20,8 @@ type view struct {
 	problems             []string
 }
 
+// iconState is the icon for v: grey while paused, with a badge while
+// anything fails.
 func (v view) iconState() icon.State {
 	bad := len(v.problems) > 0 || (v.sync != nil && v.sync.State == SyncFailing)
 	switch {

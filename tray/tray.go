@@ -26,13 +26,14 @@ import (
 // menuRefresh is how often the menu's usage lines follow the traffic.
 const menuRefresh = 5 * time.Second
 
-// appTitle is the item's title; on Linux and the BSDs it is also its stable Id, by
-// which tray hosts remember where the user put it.
+// appTitle is the item's title; on Linux and the BSDs it is also its
+// stable Id, by which tray hosts remember where the user put it.
 const appTitle = "PacketBuddy"
 
 // action is something the event loop is asked to do.
 type action int
 
+// The actions: one per clickable menu item, and the menu being opened.
 const (
 	actOpen action = iota
 	actPause
@@ -44,6 +45,7 @@ const (
 	actMenuOpened
 )
 
+// String names the action in logs.
 func (a action) String() string {
 	return [...]string{"open dashboard", "pause", "cloud sync", "export csv", "export json", "start at login", "quit", "menu opened"}[a]
 }
@@ -83,15 +85,16 @@ type Tray struct {
 	mu       sync.Mutex
 	problems map[string]string // component -> message
 
+	workers sync.WaitGroup // the receivers and the actions' workers
+	icons   iconCache
+
 	// Owned by the event loop.
 	cache      totals
 	shown      shown
-	inflight   map[action]bool
+	inflight   map[action]bool // actions whose work is running
 	autostart  autostartView
-	notice     string
-	lastTotals error
-	workers    sync.WaitGroup
-	icons      iconCache
+	notice     string    // the result of the last action
+	lastTotals error     // the last failure to read totals, nil after a success
 	applyMenu  bool      // refresh the usage lines at the next apply
 	menuAt     time.Time // when they were last refreshed
 }
@@ -107,6 +110,7 @@ type shown struct {
 	autostart                           autostartView
 }
 
+// autostartView is what the "Start at login" checkbox shows.
 type autostartView struct {
 	checked bool
 	label   string
@@ -370,8 +374,8 @@ func (t *Tray) apply(v view) {
 	p := t.pricing()
 	t.applyIcon(p, v)
 	if t.menu.today == nil {
-		// Before the item exists (Linux and the BSDs): icon and tooltip only, so that
-		// the title stays the item's Id.
+		// Before the item exists (Linux and the BSDs): icon and tooltip
+		// only, so that the title stays the item's Id.
 		return
 	}
 	first := !t.shown.menuSet
@@ -397,6 +401,7 @@ func (t *Tray) applyIcon(p report.Pricing, v view) {
 	s.set = true
 }
 
+// applyTitle sets the title to the compact speed.
 func (t *Tray) applyTitle(p report.Pricing, v view) {
 	if title := titleText(p, v); title != t.shown.title {
 		t.shown.title = title
@@ -488,6 +493,7 @@ type iconCache struct {
 	bytes map[icon.State][]byte
 }
 
+// set shows the icon of state s.
 func (c *iconCache) set(s icon.State) {
 	c.mu.Lock()
 	if c.bytes == nil {

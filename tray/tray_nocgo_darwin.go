@@ -16,6 +16,7 @@ func (t *Tray) ReportProblem(component string, err error) {}
 // Run returns ErrUnavailable.
 func (t *Tray) Run(ctx context.Context) error { return ErrUnavailable }
 
+// available is always false: there is no tray to show.
 func available(ctx context.Context) (bool, string) {
 	return false, "this macOS build has no tray (built without cgo)"
 }
