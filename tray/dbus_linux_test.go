@@ -3,6 +3,7 @@ package tray
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -44,6 +45,7 @@ func openStore(t *testing.T, dir string) *store.Store {
 // over a private session bus, reading the item's properties and menu and
 // clicking menu items, against a real store and monitor.
 func TestTrayOverDBus(t *testing.T) {
+	t.Parallel()
 	addr := startBus(t)
 	w := startWatcher(t, addr)
 	p := startTray(t, addr)
@@ -134,18 +136,28 @@ func TestTrayOverDBus(t *testing.T) {
 	})
 
 	t.Run("export CSV", func(t *testing.T) {
+		// Pause flushed the sampled second; the seeded bucket holds it. The
+		// month's seed is a row of its own unless today is the 1st.
+		wantRows := [][]string{{"bucket_start_utc", "bucket_start_local", "device", "nic", "bytes_sent", "bytes_received"}}
+		if today.Day != 1 {
+			first := (store.Date{Year: today.Year, Month: today.Month, Day: 1}).Start(helperZone)
+			wantRows = append(wantRows, []string{first.UTC().Format(time.RFC3339), first.Format(time.RFC3339), st.DeviceID(), "eth0", "0", "10000000000"})
+		}
+		wantRows = append(wantRows, []string{p.base.UTC().Format(time.RFC3339), p.base.Format(time.RFC3339), st.DeviceID(), "eth0",
+			strconv.Itoa(helperSeedSent + helperStepSent), strconv.Itoa(helperSeedRecv + helperStepRecv)})
+
 		it.click(t, root.find("CSV").ID)
 		// The clock has ticked once since base.
 		name := "packetbuddy-" + p.base.Add(time.Second).Format("20060102-150405") + ".csv"
-		want := filepath.Join(p.home, "Downloads", name)
+		notice := fmt.Sprintf("Exported %d rows to ~/Downloads/%s", len(wantRows)-1, name)
 		eventually(t, waitFor, "export notice", func() (bool, string) {
 			n := it.layout(t).find("Exported ")
 			if n == nil {
 				return false, it.layout(t).String()
 			}
-			return n.label() == "Exported 2 rows to ~/Downloads/"+name, n.label()
+			return n.label() == notice, n.label()
 		})
-		f, err := os.Open(want)
+		f, err := os.Open(filepath.Join(p.home, "Downloads", name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,15 +166,6 @@ func TestTrayOverDBus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Pause flushed the sampled second; the seeded bucket holds it.
-		bucket := p.base
-		wantRows := [][]string{{"bucket_start_utc", "bucket_start_local", "device", "nic", "bytes_sent", "bytes_received"}}
-		if today.Day != 1 {
-			first := (store.Date{Year: today.Year, Month: today.Month, Day: 1}).Start(helperZone)
-			wantRows = append(wantRows, []string{first.UTC().Format(time.RFC3339), first.Format(time.RFC3339), st.DeviceID(), "eth0", "0", "10000000000"})
-		}
-		wantRows = append(wantRows, []string{bucket.UTC().Format(time.RFC3339), bucket.Format(time.RFC3339), st.DeviceID(), "eth0",
-			strconv.Itoa(helperSeedSent + helperStepSent), strconv.Itoa(helperSeedRecv + helperStepRecv)})
 		if got, want := strings.Join(flatten(rows), "\n"), strings.Join(flatten(wantRows), "\n"); got != want {
 			t.Errorf("export rows:\n%s\nwant:\n%s", got, want)
 		}
@@ -233,6 +236,7 @@ func flatten(rows [][]string) []string {
 // 20 runs under -race; the tray hands them to systray before the item is
 // exported, so they are part of the first answer.
 func TestTrayStartupPublishesIconAndTooltip(t *testing.T) {
+	t.Parallel()
 	const runs, parallel = 20, 5
 	addr := startBus(t)
 	w := startWatcher(t, addr)
@@ -268,6 +272,7 @@ func TestTrayStartupPublishesIconAndTooltip(t *testing.T) {
 // TestTrayShowsSyncAndProblems checks the sync line, a failing component
 // and the error badge, and that the Cloud sync checkbox calls SetEnabled.
 func TestTrayShowsSyncAndProblems(t *testing.T) {
+	t.Parallel()
 	addr := startBus(t)
 	w := startWatcher(t, addr)
 	p := startTray(t, addr, "PB_SYNC=failing", "PB_PROBLEM=listen tcp 127.0.0.1:7373: bind: address already in use")

@@ -9,6 +9,7 @@ import (
 )
 
 func TestParseUserDirs(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, data, want string
 	}{

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 	"github.com/packetbuddy/packetbuddy/monitor"
 	"github.com/packetbuddy/packetbuddy/report"
 	"github.com/packetbuddy/packetbuddy/store"
@@ -108,9 +109,10 @@ func helperBase() (time.Time, error) {
 	return time.Unix(sec, 0).In(helperZone), nil
 }
 
-// noonToday is the helper's base for the current day in its zone.
+// noonToday is the helper's base: noon of the test clock's day in the
+// helper's zone.
 func noonToday() time.Time {
-	d := store.DateOf(time.Now().In(helperZone))
+	d := store.DateOf(testenv.Now().In(helperZone))
 	return d.Start(helperZone).Add(12 * time.Hour)
 }
 
@@ -162,8 +164,8 @@ func trayHelper() error {
 	if idle {
 		// The app's own settings on this machine's real counters, for
 		// BenchmarkTrayIdle.
-		mopts = monitor.Options{Logger: mopts.Logger}
-		now, interval = time.Now, time.Second
+		now, interval = testenv.Clock(), time.Second
+		mopts = monitor.Options{Logger: mopts.Logger, Now: now}
 	}
 	mon := monitor.New(st, mopts)
 	if err := mon.Start(ctx); err != nil {

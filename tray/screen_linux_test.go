@@ -171,6 +171,7 @@ func isLight(r, g, b uint8) bool  { return r > 0xE0 && g > 0xE0 && b > 0xE0 }
 // tooltip and clicking opens the menu. Screenshots go to the test output
 // folder: tray-icon.png, tray-tooltip.png, tray-menu.png, tray-paused.png.
 func TestTrayOnScreen(t *testing.T) {
+	t.Parallel()
 	s := startScreen(t)
 	p := startTray(t, s.bus, "DISPLAY="+s.display)
 

@@ -11,6 +11,7 @@ import (
 )
 
 func TestTooltipText(t *testing.T) {
+	t.Parallel()
 	inr := report.DefaultPricing()
 	free := report.Pricing{Units: report.UnitsIEC}
 	tests := []struct {
@@ -36,6 +37,7 @@ func TestTooltipText(t *testing.T) {
 }
 
 func TestTooltipFitsWindows(t *testing.T) {
+	t.Parallel()
 	long := view{up: 999e12, down: 999e12, todaySent: 1 << 62, problems: []string{strings.Repeat("𝄞 astral plane ", 20)}}
 	got := tooltipText(report.Pricing{Currency: "CHF ", RateSentPerGB: 1e6, Units: report.UnitsDecimal}, long)
 	if n := len(utf16.Encode([]rune(got))); n > maxTooltip {
@@ -47,6 +49,7 @@ func TestTooltipFitsWindows(t *testing.T) {
 }
 
 func TestTruncateUTF16(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		n    int
@@ -88,6 +91,7 @@ func TestProblemText(t *testing.T) {
 }
 
 func TestSyncText(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name string
@@ -114,6 +118,7 @@ func TestSyncText(t *testing.T) {
 }
 
 func TestIconState(t *testing.T) {
+	t.Parallel()
 	failing := &SyncStatus{State: SyncFailing}
 	tests := []struct {
 		name string
@@ -135,6 +140,7 @@ func TestIconState(t *testing.T) {
 }
 
 func TestExportName(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("+0545", 20700))
 	if got, want := exportName(at, "csv"), "packetbuddy-20260102-030405.csv"; got != want {
 		t.Errorf("exportName = %q, want %q", got, want)
