@@ -19,6 +19,7 @@ import (
 )
 
 func TestExport(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	h := e.server(Options{}).Handler()
 	today := testToday()

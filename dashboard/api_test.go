@@ -69,6 +69,7 @@ func unsafeHeaders(token string) map[string]string {
 }
 
 func TestUsageEndpoints(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	h := e.server(Options{}).Handler()
 	today := testToday()
@@ -192,6 +193,7 @@ func TestUsageEndpoints(t *testing.T) {
 // not yet flushed shows in today's totals at once. It runs on synctest's
 // clock: the monitor polls every 100 ms and flushes hourly.
 func TestTodayIncludesUnflushed(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
 		h := e.server(Options{}).Handler()
@@ -216,6 +218,7 @@ func TestTodayIncludesUnflushed(t *testing.T) {
 }
 
 func TestBadRequests(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	h := e.server(Options{}).Handler()
 	tests := []struct {
@@ -286,6 +289,7 @@ func TestBadRequests(t *testing.T) {
 // TestMalformedQueryString: a query string Go cannot parse is a 400, not
 // an answer for whatever scope is left after dropping the bad pair.
 func TestMalformedQueryString(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	h := e.server(Options{}).Handler()
 	for _, path := range []string{
@@ -331,6 +335,7 @@ func TestQueryErrorMessages(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	retry := time.Date(2026, 1, 1, 0, 2, 0, 0, time.UTC)
 	ok := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -395,6 +400,7 @@ func TestHealthClock(t *testing.T) {
 // TestLive reads the live rates after half a second of traffic, on
 // synctest's clock.
 func TestLive(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
 		e.counters.setTraffic(true)
@@ -412,6 +418,7 @@ func TestLive(t *testing.T) {
 }
 
 func TestPauseResume(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	h := e.server(Options{}).Handler()
 	for _, tc := range []struct {
@@ -444,6 +451,7 @@ func TestPauseResume(t *testing.T) {
 }
 
 func TestSettingsAPI(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	h := e.server(Options{}).Handler()
 	if err := os.WriteFile(e.cfgPath, []byte(config.Render(config.Default())), 0o600); err != nil {
@@ -508,6 +516,7 @@ func TestSettingsAPI(t *testing.T) {
 }
 
 func TestNICs(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	w := do(t, e.server(Options{}).Handler(), req{path: "/api/nics"})
 	if got := decode[map[string][]string](t, w)["nics"]; strings.Join(got, ",") != "eth0,wlan0" {

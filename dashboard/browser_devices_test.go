@@ -24,6 +24,7 @@ func selectDevice(t *testing.T, ctx context.Context, id string) {
 // Devices view and the device selector against the API: the all-devices
 // totals are the exact sum of both devices.
 func TestBrowserDevices(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	lapToday, lapMonth := seedLaptop(t, e.st)
 	fs := configuredSync(true)
@@ -189,6 +190,7 @@ func TestBrowserDevices(t *testing.T) {
 // TestBrowserSyncNotSetUp opens the Devices view without a sync database:
 // it explains how to set sync up instead of showing an empty list.
 func TestBrowserSyncNotSetUp(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	base := serve(t, e.server(Options{}))
 	ctx := newTab(t)

@@ -163,6 +163,7 @@ func openPage(t *testing.T, ctx context.Context, url string) {
 }
 
 func TestBrowser(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	s := e.server(Options{StreamInterval: 250 * time.Millisecond})
 	base := serve(t, s)
@@ -362,6 +363,7 @@ func TestBrowser(t *testing.T) {
 // TestBrowserSettingsPersist changes a setting in the page, restarts the
 // server on the same configuration file, and finds the change again.
 func TestBrowserSettingsPersist(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := newTab(t)
 	first := e.server(Options{})
@@ -424,6 +426,7 @@ func jsString(s string) string {
 // TestBrowserEmptyState opens the dashboard of a fresh install: the charts
 // say since when PacketBuddy has been counting instead of staying blank.
 func TestBrowserEmptyState(t *testing.T) {
+	t.Parallel()
 	e := newTestEnvSeeded(t, false)
 	base := serve(t, e.server(Options{}))
 	ctx := newTab(t)
@@ -452,6 +455,7 @@ func TestBrowserEmptyState(t *testing.T) {
 // TestBrowserEscapesNames records traffic on a NIC whose name is markup and
 // checks that the page shows it as text.
 func TestBrowserEscapesNames(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	hostile := `<img src=x id=pwned onerror="document.body.dataset.pwned=1">`
 	// The history view opens on the server's current month: the first of

@@ -14,6 +14,7 @@ import (
 // double-count traffic when the monitor flushes. It runs on synctest's
 // clock.
 func TestCacheFollowsFlushes(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
 		h := e.server(Options{}).Handler()
@@ -50,6 +51,7 @@ func TestCacheFollowsFlushes(t *testing.T) {
 // TestInvalidate writes usage behind the monitor's back (as sync does):
 // cached answers keep the old total until Invalidate.
 func TestInvalidate(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	s := e.server(Options{})
 	h := s.Handler()
@@ -71,6 +73,7 @@ func TestInvalidate(t *testing.T) {
 // TestCacheKeyScopes: device and NIC names may hold the cache key's
 // separator; two different scopes must never share a cached answer.
 func TestCacheKeyScopes(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	start := testToday().Start(time.UTC).Add(2 * time.Hour).Unix()
 	pullDevice(t, e.st, store.Device{UUID: "3b0c6a52-6f7e-4c1b-9a53-7f1d2c9e0a11", Name: "lap|eth0", LastSeen: testenv.Now()},

@@ -56,6 +56,7 @@ func seedOtherDevices(t testing.TB, st *store.Store) (today, month uint64) {
 }
 
 func TestDevices(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	h := e.server(Options{}).Handler()
 	lapToday, lapMonth := seedOtherDevices(t, e.st)
@@ -137,6 +138,7 @@ func TestDevices(t *testing.T) {
 // TestDevicesIncludesUnflushed: this device's row is live like /api/today.
 // It runs on synctest's clock.
 func TestDevicesIncludesUnflushed(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
 		h := e.server(Options{}).Handler()

@@ -15,6 +15,7 @@ import (
 )
 
 func TestHostileRequests(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	h := e.server(Options{}).Handler()
 	tok := e.token
@@ -114,6 +115,7 @@ func checkSecurityHeaders(t *testing.T, h http.Header) {
 // TestNoCORS sends preflight-looking and cross-origin requests to every
 // route and checks that no response carries a CORS header.
 func TestNoCORS(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	s := e.server(Options{})
 	for _, rt := range s.routes {
@@ -128,6 +130,7 @@ func TestNoCORS(t *testing.T) {
 }
 
 func TestPageTokenAndStatic(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	h := e.server(Options{}).Handler()
 	w := do(t, h, req{path: "/"})
@@ -164,6 +167,7 @@ func TestPageTokenAndStatic(t *testing.T) {
 }
 
 func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	s := e.server(Options{})
 	w := do(t, s.Handler(), req{path: "/api/openapi.json"})
@@ -198,6 +202,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 }
 
 func TestRunRefusesNonLoopback(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for _, addr := range []string{"0.0.0.0:0", "[::]:0", "192.0.2.1:7373", ":7373"} {
 		err := e.server(Options{Addr: addr}).Run(context.Background())
@@ -211,6 +216,7 @@ func TestRunRefusesNonLoopback(t *testing.T) {
 // the setting to change, and the monitor keeps counting. It runs on
 // synctest's clock (Run fails before it serves anything).
 func TestRunPortTaken(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
 		ln := mustListen(t)
@@ -282,6 +288,7 @@ func TestRunLoopbackOnly(t *testing.T) {
 // machine, must neither read the usage nor get the token from the page;
 // opening the dashboard by IP address or by the configured name works.
 func TestAllowRemoteHostCheck(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	tests := []struct {
 		addr, host string
@@ -319,6 +326,7 @@ func TestAllowRemoteHostCheck(t *testing.T) {
 // the dashboard, but the page they load must not hand them the token that
 // every state change needs; a browser on this machine still gets it.
 func TestAllowRemotePageToken(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	h := e.server(Options{Addr: "0.0.0.0:7373", AllowRemote: true}).Handler()
 	for _, tc := range []struct {
@@ -347,6 +355,7 @@ func TestAllowRemotePageToken(t *testing.T) {
 // JSON body with 400 and an oversize one with 413, whether or not the
 // client announced its length, and openapi.json lists both answers.
 func TestUnsafeRoutesBodyErrors(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	s := e.server(Options{})
 	doc := decode[struct {

@@ -39,6 +39,7 @@ func readEvents(t testing.TB, resp *http.Response, n int) []StreamEvent {
 }
 
 func TestStream(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.counters.setTraffic(true)
 	s := e.server(Options{StreamInterval: 100 * time.Millisecond})
@@ -100,6 +101,7 @@ func TestStream(t *testing.T) {
 
 // TestStreamPause checks that a pause reaches the stream at once.
 func TestStreamPause(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	s := e.server(Options{StreamInterval: time.Hour})
 	base := serve(t, s)
@@ -133,6 +135,7 @@ func TestStreamPause(t *testing.T) {
 // TestServeStopsStreams checks that shutting the server down ends open
 // event streams instead of waiting for the clients.
 func TestServeStopsStreams(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	s := e.server(Options{StreamInterval: 50 * time.Millisecond})
 	ln := mustListen(t)
@@ -183,6 +186,7 @@ func TestStreamOutlivesReadTimeout(t *testing.T) {
 // TestStreamLimit: past maxStreams open streams, a new one is refused with
 // 503 and Retry-After instead of taking another connection and goroutine.
 func TestStreamLimit(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	s := e.server(Options{StreamInterval: time.Hour})
 	base := serve(t, s)

@@ -71,6 +71,7 @@ func secretsIn(body, dbURL string) []string {
 // are the exact sums. No response ever shows the database URL or its
 // password.
 func TestRealSync(t *testing.T) {
+	t.Parallel()
 	dbURL := withPassword(t, newPGDatabase(t))
 	ctx := context.Background()
 
@@ -190,6 +191,7 @@ func TestRealSync(t *testing.T) {
 // holding a password: the cycle fails, the API says so with the next
 // retry, and no response shows the URL or the password.
 func TestRealSyncFailing(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -87,6 +87,7 @@ func configuredSync(enabled bool) *fakeSync {
 }
 
 func TestSyncToggle(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ok := unsafeHeaders(e.token)
 	tests := []struct {
@@ -154,6 +155,7 @@ func TestSyncToggle(t *testing.T) {
 }
 
 func TestSyncNow(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	hdr := unsafeHeaders(e.token)
 	failing := configuredSync(true)
@@ -218,6 +220,7 @@ func pullDevice(t testing.TB, st *store.Store, d store.Device, buckets ...store.
 // when the dashboard ran the cycle and when the syncer ran it on its own
 // schedule (the cache is dropped when a cycle ends).
 func TestSyncNowInvalidates(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	laptop := store.Device{UUID: "3b0c6a52-6f7e-4c1b-9a53-7f1d2c9e0a11", Name: "laptop", Platform: "darwin/arm64", LastSeen: testenv.Now()}
 	start := testToday().Start(time.UTC).Add(2 * time.Hour).Unix()

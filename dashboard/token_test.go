@@ -13,6 +13,7 @@ import (
 )
 
 func TestToken(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	tok, err := LoadOrCreateToken(dir)
 	if err != nil {
@@ -63,6 +64,7 @@ func TestToken(t *testing.T) {
 // file still empty after tokenWriteWait is damaged. It runs on synctest's
 // clock.
 func TestTokenReadWhileBeingCreated(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, TokenFile)
@@ -100,6 +102,7 @@ func TestTokenReadWhileBeingCreated(t *testing.T) {
 // TestTokenConcurrentCreate: processes starting together on a fresh data
 // directory all end up with one token.
 func TestTokenConcurrentCreate(t *testing.T) {
+	t.Parallel()
 	for round := range 20 {
 		dir := filepath.Join(t.TempDir(), "data")
 		const n = 8
