@@ -41,6 +41,7 @@ type queryCache struct {
 	m  map[string]*cacheEntry
 }
 
+// cacheEntry is one query's result, or the wait for it while it loads.
 type cacheEntry struct {
 	ready   chan struct{} // closed when val and err are set
 	version time.Time
@@ -51,6 +52,10 @@ type cacheEntry struct {
 
 func newQueryCache() *queryCache { return &queryCache{m: map[string]*cacheEntry{}} }
 
+// get returns the result cached under key when it was read under this
+// version (the monitor's last flush) and has not expired; otherwise it
+// runs load, once for all the callers that miss together. Each caller
+// gets its own copy.
 func (c *queryCache) get(ctx context.Context, key string, version, now time.Time, load func(context.Context) (cachedResult, error)) (cachedResult, error) {
 	c.mu.Lock()
 	if e, ok := c.m[key]; ok && e.version.Equal(version) && now.Before(e.expires) {

@@ -73,8 +73,8 @@ func (s *Server) mux() *http.ServeMux {
 	return mux
 }
 
-// Security headers on every response. The page's script and styles are
-// files, so the policy allows no inline code at all.
+// contentSecurityPolicy goes with every response. The page's script and
+// styles are files, so it allows no inline code at all.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 

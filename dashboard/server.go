@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,7 +72,9 @@ type Options struct {
 	// StreamInterval is the period of /api/stream events; default 1 s.
 	StreamInterval time.Duration
 	Logger         *slog.Logger
-	// Now is the clock; default time.Now.
+	// Now is the clock; default time.Now. It decides what "today" and
+	// "this month" are for every usage query, and the page reads it
+	// through /api/health.
 	Now func() time.Time
 }
 
@@ -267,6 +268,3 @@ func (s *Server) allowedHost(h string) bool {
 	cfgHost, _, _ := net.SplitHostPort(s.opts.Addr)
 	return cfgHost != "" && strings.EqualFold(host, cfgHost)
 }
-
-// itoa is strconv.Itoa for the few places that need it.
-func itoa(n int) string { return strconv.Itoa(n) }

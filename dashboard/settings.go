@@ -23,7 +23,7 @@ type Prefs struct {
 	Units             string  `json:"units"` // "decimal" or "iec"
 }
 
-// Pricing converts the preferences into the store's pricing.
+// Pricing converts the preferences into the reports' pricing.
 func (p Prefs) Pricing() report.Pricing {
 	u, err := report.ParseUnits(p.Units)
 	if err != nil {

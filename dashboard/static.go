@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -32,6 +33,7 @@ type staticFiles struct {
 	files map[string]*asset
 }
 
+// asset is one file of the UI, ready to serve.
 type asset struct {
 	body  []byte
 	gz    []byte // nil when compression does not pay
@@ -49,6 +51,8 @@ func (sf *staticFiles) fsys() fs.FS {
 	return sub
 }
 
+// makeAsset types, tags and (when that makes it smaller) compresses a
+// file once, so requests only copy bytes.
 func makeAsset(name string, body []byte) *asset {
 	sum := sha256.Sum256(body)
 	a := &asset{body: body, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
@@ -157,7 +161,7 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Encoding", "gzip")
 		body = a.gz
 	}
-	h.Set("Content-Length", itoa(len(body)))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	if r.Method == http.MethodHead {
 		return
 	}
@@ -171,6 +175,7 @@ func loopbackPeer(remoteAddr string) bool {
 	return err == nil && isLoopback(host)
 }
 
+// acceptsGzip reports whether the client takes gzip; "gzip;q=0" refuses it.
 func acceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
 		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
@@ -181,6 +186,7 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
+// openAPI serves the API's description, dashboard/openapi.json.
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")

@@ -75,6 +75,8 @@ func ReadToken(dataDir string) (string, error) {
 // empty: another process has just created it and is about to write it.
 const tokenWriteWait = time.Second
 
+// readToken reads and checks the token at path, waiting up to
+// tokenWriteWait for a file another process created but has not written.
 func readToken(path string) (string, error) {
 	var data []byte
 	for deadline := time.Now().Add(tokenWriteWait); ; time.Sleep(10 * time.Millisecond) {

@@ -21,7 +21,7 @@
   // Exposed for the browser tests and for curious users.
   window.packetbuddy = state;
 
-  // ---- formatting (matches store.Units.FormatBytes) ----
+  // ---- formatting (matches report.Units.FormatBytes) ----
   function formatBytes(n) {
     const iec = state.prefs.units === "iec";
     const base = iec ? 1024 : 1000;
