@@ -18,9 +18,6 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// The test clock keeps its offset from the first reading: take it
-	// here, outside every synctest bubble, whose clocks start in 2000.
-	testenv.Now()
 	code := m.Run()
 	if shared.cancel != nil {
 		shared.cancel()

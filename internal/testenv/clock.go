@@ -3,7 +3,6 @@ package testenv
 import (
 	"fmt"
 	"os"
-	"sync"
 	"time"
 )
 
@@ -14,33 +13,34 @@ import (
 // December 23:59 and on a DST change day this way.
 const NowEnv = "PACKETBUDDY_TEST_NOW"
 
-var clock struct {
-	once   sync.Once
-	offset time.Duration // the test clock minus the real clock
-	err    error
+// clockOffset is the test clock minus the real clock, read when the test
+// binary starts: outside any testing/synctest bubble, whose fake clock
+// starts in 2000 and would make a lazily computed offset wrong for the
+// whole run.
+var clockOffset, clockErr = readClockOffset()
+
+func readClockOffset() (time.Duration, error) {
+	v := os.Getenv(NowEnv)
+	if v == "" {
+		return 0, nil
+	}
+	t, err := ParseInstant(v, time.Local)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", NowEnv, err)
+	}
+	return time.Until(t), nil
 }
 
 // Now is the test clock: the instant of PACKETBUDDY_TEST_NOW, advancing
-// with real time from the first call in this process; without the variable
+// with real time from the start of the test binary; without the variable
 // it is time.Now. Every test that reads "today" takes it from here, so the
-// suite can be run at any chosen instant.
+// suite can be run at any chosen instant. Inside a synctest bubble it
+// follows the bubble's clock, shifted by the same offset.
 func Now() time.Time {
-	clock.once.Do(func() {
-		v := os.Getenv(NowEnv)
-		if v == "" {
-			return
-		}
-		t, err := ParseInstant(v, time.Local)
-		if err != nil {
-			clock.err = fmt.Errorf("%s: %w", NowEnv, err)
-			return
-		}
-		clock.offset = time.Until(t)
-	})
-	if clock.err != nil {
-		panic(clock.err) // a mistyped variable must not silently test today
+	if clockErr != nil {
+		panic(clockErr) // a mistyped variable must not silently test today
 	}
-	return time.Now().Add(clock.offset)
+	return time.Now().Add(clockOffset)
 }
 
 // Clock is Now as a value, for the Now fields of the packages' options.
