@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 // instance is a running `packetbuddy --headless`.
@@ -16,7 +18,7 @@ type instance struct {
 	e    *env
 	name string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testenv.Buffer
 	done chan struct{} // closed when the process has been reaped
 	err  error         // Wait's result, valid after done
 }
@@ -34,7 +36,7 @@ func (e *env) headlessCmd(ctx context.Context) *exec.Cmd {
 // startApp runs `packetbuddy --headless` inside namespace A.
 func (e *env) startApp(name string) *instance {
 	e.t.Helper()
-	a := &instance{e: e, name: name, out: &syncBuffer{}, done: make(chan struct{})}
+	a := &instance{e: e, name: name, out: &testenv.Buffer{}, done: make(chan struct{})}
 	a.cmd = e.headlessCmd(e.ctx)
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
 	if err := a.cmd.Start(); err != nil {
@@ -56,7 +58,7 @@ func (e *env) startApp(name string) *instance {
 			}
 		}
 		if e.t.Failed() {
-			e.t.Logf("%s output (tail):\n%s", name, a.out.tail(8<<10))
+			e.t.Logf("%s output (tail):\n%s", name, a.out.Tail(8<<10))
 		}
 	})
 	return a
@@ -70,7 +72,7 @@ func (e *env) waitHealthy(a *instance) {
 	defer cancel()
 	cmd := e.helper(ctx, e.nsA, "health",
 		"PB_E2E_URL=http://"+dashboardAddr+"/api/health", "PB_E2E_TIMEOUT=15s")
-	var out syncBuffer
+	var out testenv.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		e.t.Fatalf("starting health probe: %v", err)
@@ -80,12 +82,12 @@ func (e *env) waitHealthy(a *instance) {
 	select {
 	case err := <-res:
 		if err != nil {
-			e.t.Fatalf("%s never became healthy: %v\n%s", a.name, err, out.tail(4<<10))
+			e.t.Fatalf("%s never became healthy: %v\n%s", a.name, err, out.Tail(4<<10))
 		}
 	case <-a.done:
 		cancel()
 		<-res
-		e.t.Fatalf("%s exited before it became healthy: %v\n%s", a.name, a.err, a.out.tail(8<<10))
+		e.t.Fatalf("%s exited before it became healthy: %v\n%s", a.name, a.err, a.out.Tail(8<<10))
 	}
 }
 

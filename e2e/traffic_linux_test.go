@@ -2,15 +2,15 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 // runningTransfer is a sender in namespace A writing a known number of
@@ -26,7 +26,7 @@ type runningTransfer struct {
 // helperProcess is a started helper whose stdout arrives line by line.
 type helperProcess struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testenv.Buffer
 	lines  chan string // closed at the end of stdout
 	res    chan error  // Wait's result, sent after lines is closed
 }
@@ -36,7 +36,7 @@ func (e *env) startHelper(ns, mode string, vars ...string) *helperProcess {
 	e.t.Helper()
 	h := &helperProcess{
 		cmd:    e.helper(e.ctx, ns, mode, vars...),
-		stderr: &syncBuffer{},
+		stderr: &testenv.Buffer{},
 		lines:  make(chan string, 8),
 		res:    make(chan error, 1),
 	}
@@ -69,10 +69,10 @@ func (e *env) startTransfer(n int64, chunk int, pause time.Duration) *runningTra
 		addr, found = strings.CutPrefix(line, "ready ")
 		if !ok || !found {
 			<-sink.res
-			e.t.Fatalf("listener in %s did not start: first line %q\n%s", e.nsB, line, sink.stderr.tail(4<<10))
+			e.t.Fatalf("listener in %s did not start: first line %q\n%s", e.nsB, line, sink.stderr.Tail(4<<10))
 		}
 	case <-time.After(10 * time.Second):
-		e.t.Fatalf("listener in %s not ready within 10 s\n%s", e.nsB, sink.stderr.tail(4<<10))
+		e.t.Fatalf("listener in %s not ready within 10 s\n%s", e.nsB, sink.stderr.Tail(4<<10))
 	case <-e.ctx.Done():
 		e.t.Fatalf("test budget exhausted waiting for the listener: %v", e.ctx.Err())
 	}
@@ -105,7 +105,7 @@ func (tr *runningTransfer) follow(sender, sink *helperProcess) error {
 	}
 	var errs []error
 	if err := <-sender.res; err != nil || !sdone {
-		errs = append(errs, fmt.Errorf("sender in %s: %v (done line seen: %v)\n%s", e.nsA, err, sdone, sender.stderr.tail(4<<10)))
+		errs = append(errs, fmt.Errorf("sender in %s: %v (done line seen: %v)\n%s", e.nsA, err, sdone, sender.stderr.Tail(4<<10)))
 		_ = sink.cmd.Process.Kill() // do not leave the sink waiting for a connection
 	}
 	var received string
@@ -115,7 +115,7 @@ func (tr *runningTransfer) follow(sender, sink *helperProcess) error {
 		}
 	}
 	if err := <-sink.res; err != nil {
-		errs = append(errs, fmt.Errorf("listener in %s: %v\n%s", e.nsB, err, sink.stderr.tail(4<<10)))
+		errs = append(errs, fmt.Errorf("listener in %s: %v\n%s", e.nsB, err, sink.stderr.Tail(4<<10)))
 	} else if received != strconv.FormatInt(tr.n, 10) {
 		errs = append(errs, fmt.Errorf("listener in %s received %q bytes, want %d", e.nsB, received, tr.n))
 	}
@@ -165,26 +165,4 @@ func (tr *runningTransfer) wait() {
 func (e *env) transfer(n int64, chunk int, pause time.Duration) {
 	e.t.Helper()
 	e.startTransfer(n, chunk, pause).wait()
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.Bytes()
-	if len(s) > n {
-		return "..." + string(s[len(s)-n:])
-	}
-	return string(s)
 }

@@ -2,18 +2,17 @@ package tray
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 // startBus starts a private session bus for the test and returns its
@@ -307,30 +306,13 @@ type trayProcess struct {
 	cmd    *exec.Cmd
 	stdin  *bufio.Writer
 	acks   *bufio.Scanner
-	stderr *syncBuffer
+	stderr *testenv.Buffer
 	done   chan error
 	home   string // HOME, with a Downloads folder
 	config string // XDG_CONFIG_HOME
 	data   string // data directory
 	opened string // file the fake xdg-open writes its argument to
 	base   time.Time
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startTray runs the tray helper on the bus at addr with extra
@@ -341,7 +323,7 @@ func startTray(t testing.TB, addr string, extra ...string) *trayProcess {
 	p := &trayProcess{
 		home: filepath.Join(dir, "home"), config: filepath.Join(dir, "config"),
 		data: filepath.Join(dir, "data"), opened: filepath.Join(dir, "xdg-open.log"),
-		stderr: &syncBuffer{}, done: make(chan error, 1), base: noonToday(),
+		stderr: &testenv.Buffer{}, done: make(chan error, 1), base: noonToday(),
 	}
 	bin := filepath.Join(dir, "bin")
 	for _, d := range []string{filepath.Join(p.home, "Downloads"), p.config, bin} {

@@ -46,7 +46,7 @@ func startProcess(t *testing.T, env []string, name string, args ...string) *exec
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Env = env
-	var log syncBuffer
+	var log testenv.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
