@@ -65,6 +65,12 @@ func migrate(ctx context.Context, conn *pgx.Conn, set txSettings) error {
 	if err != nil {
 		return err
 	}
+	return migrateTo(ctx, conn, set, ms)
+}
+
+// migrateTo is migrate for a build that knows the migrations ms (in version
+// order); tests use it to make the schema of an older release.
+func migrateTo(ctx context.Context, conn *pgx.Conn, set txSettings, ms []migration) error {
 	known := ms[len(ms)-1].version
 	tx, err := set.begin(ctx, conn, pgx.TxOptions{})
 	if err != nil {
