@@ -20,7 +20,7 @@ const (
 )
 
 // ExportColumns are the columns of an export, in order, for CSV and JSON.
-var ExportColumns = []string{"bucket_start_utc", "bucket_start_local", "device", "nic", "bytes_sent", "bytes_received"}
+var ExportColumns = []string{"bucket_start_utc", "bucket_start_local", "device", "nic", "network", "network_label", "bytes_sent", "bytes_received"}
 
 // ExportOptions select what Export writes.
 type ExportOptions struct {
@@ -34,7 +34,7 @@ type ExportOptions struct {
 }
 
 // Export streams the buckets of a period, oldest first, one row per device,
-// NIC and 15 minutes; rows are never all held in memory. When both Start
+// NIC, network and 15 minutes; rows are never all held in memory. When both Start
 // and End are set, the dates they cover must pass CheckRange; that and an
 // unknown scope are a *QueryError, returned before anything is written.
 func (s *Store) Export(ctx context.Context, w io.Writer, o ExportOptions) (int64, error) {
@@ -68,7 +68,7 @@ func writeExport(ctx context.Context, ew *exportWriter, rows *sql.Rows, o Export
 	for rows.Next() {
 		var r exportRow
 		var ts, sent, recv int64
-		if err := rows.Scan(&ts, &r.Device, &r.NIC, &sent, &recv); err != nil {
+		if err := rows.Scan(&ts, &r.Device, &r.NIC, &r.Network, &r.NetworkLabel, &sent, &recv); err != nil {
 			return n, err
 		}
 		t := time.Unix(ts, 0)
@@ -112,9 +112,9 @@ func (s *Store) exportRows(ctx context.Context, o ExportOptions) (*sql.Rows, err
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT b.start, dv.uuid, n.name, b.sent, b.recv FROM buckets b
-		JOIN nics n ON n.id = b.nic JOIN devices dv ON dv.id = b.device
-		WHERE `+q.where+` AND b.start >= ? AND b.start < ? ORDER BY b.start, dv.uuid, n.name`, append(q.args, start, end)...)
+	rows, err := s.r.QueryContext(ctx, `SELECT b.start, dv.uuid, n.name, nw.key, nw.label, b.sent, b.recv FROM buckets b
+		JOIN nics n ON n.id = b.nic JOIN devices dv ON dv.id = b.device JOIN networks nw ON nw.id = b.network
+		WHERE `+q.where+` AND b.start >= ? AND b.start < ? ORDER BY b.start, dv.uuid, n.name, nw.key`, append(q.args, start, end)...)
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
@@ -148,7 +148,7 @@ func (ew *exportWriter) begin() error {
 func (ew *exportWriter) row(r exportRow) error {
 	ew.rows++
 	if ew.csv != nil {
-		return ew.csv.Write([]string{r.StartUTC, r.StartLocal, r.Device, csvText(r.NIC),
+		return ew.csv.Write([]string{r.StartUTC, r.StartLocal, r.Device, csvText(r.NIC), csvText(r.Network), csvText(r.NetworkLabel),
 			strconv.FormatUint(r.Sent, 10), strconv.FormatUint(r.Recv, 10)})
 	}
 	if ew.rows > 1 {
@@ -177,7 +177,8 @@ func (ew *exportWriter) end() error {
 
 // csvText keeps a spreadsheet from reading a name as a formula: a cell that
 // starts with = + - @ (or a tab or carriage return) gets a leading quote,
-// as OWASP recommends. NIC names come from the OS and from other devices.
+// as OWASP recommends. NIC names and SSIDs come from the OS and from other
+// devices, labels from the user.
 func csvText(v string) string {
 	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
 		return "'" + v
@@ -186,10 +187,12 @@ func csvText(v string) string {
 }
 
 type exportRow struct {
-	StartUTC   string `json:"bucket_start_utc"`
-	StartLocal string `json:"bucket_start_local"`
-	Device     string `json:"device"`
-	NIC        string `json:"nic"`
-	Sent       uint64 `json:"bytes_sent"`
-	Recv       uint64 `json:"bytes_received"`
+	StartUTC     string `json:"bucket_start_utc"`
+	StartLocal   string `json:"bucket_start_local"`
+	Device       string `json:"device"`
+	NIC          string `json:"nic"`
+	Network      string `json:"network"`
+	NetworkLabel string `json:"network_label"`
+	Sent         uint64 `json:"bytes_sent"`
+	Recv         uint64 `json:"bytes_received"`
 }

@@ -10,23 +10,27 @@ import (
 	"time"
 )
 
-// Delta is traffic to add to one bucket of one NIC.
+// Delta is traffic to add to one bucket of one NIC on one network.
 type Delta struct {
-	NIC   string
-	Start int64 // bucket start, UTC unix seconds; aligned by Flush
-	Sent  uint64
-	Recv  uint64
+	NIC     string
+	Network string // network key (WiFiNetwork, GatewayNetwork); "" is unknown
+	Start   int64  // bucket start, UTC unix seconds; aligned by Flush
+	Sent    uint64
+	Recv    uint64
 }
 
 // Gap is traffic that happened while PacketBuddy was not counting live:
 // known exactly, but only as a sum over [From, To].
 type Gap struct {
-	NIC    string    `json:"nic"`
-	From   time.Time `json:"from"`
-	To     time.Time `json:"to"`
-	Sent   uint64    `json:"bytes_sent"`
-	Recv   uint64    `json:"bytes_received"`
-	Reason string    `json:"reason"`
+	NIC string `json:"nic"`
+	// Network is the key of the network the bytes are stored under: the
+	// one seen when counting resumed.
+	Network string    `json:"network"`
+	From    time.Time `json:"from"`
+	To      time.Time `json:"to"`
+	Sent    uint64    `json:"bytes_sent"`
+	Recv    uint64    `json:"bytes_received"`
+	Reason  string    `json:"reason"`
 }
 
 // Gap reasons.
@@ -112,14 +116,22 @@ func (s *Store) Flush(ctx context.Context, b Batch) error {
 		return err
 	}
 	nics := s.txNICs(tx)
+	networks := s.txNetworks(tx)
+	at := b.At
+	if at.IsZero() {
+		at = s.now()
+	}
 	deltas := b.Deltas
 	for _, g := range b.Gaps {
 		deltas = append(deltas, SpreadGap(g)...)
 	}
-	if err := s.addUsage(ctx, tx, nics, seq, deltas); err != nil {
+	if err := s.addUsage(ctx, tx, nics, networks, at.Unix(), seq, deltas); err != nil {
 		return err
 	}
-	if err := addGaps(ctx, tx, nics, b.Gaps); err != nil {
+	if err := addGaps(ctx, tx, nics, networks, at.Unix(), b.Gaps); err != nil {
+		return err
+	}
+	if err := networks.markSeen(ctx); err != nil {
 		return err
 	}
 	if err := saveCounters(ctx, tx, nics, b.Counters); err != nil {
@@ -132,16 +144,22 @@ func (s *Store) Flush(ctx context.Context, b Batch) error {
 		return fmt.Errorf("flush commit: %w", err)
 	}
 	s.rememberNICs(nics.ids)
+	s.rememberNetworks(networks.ids)
 	return nil
 }
 
 // addUsage adds local deltas to their buckets, marked with change number
-// seq, and to the per-day rollup.
-func (s *Store) addUsage(ctx context.Context, tx *sql.Tx, nics *txNICs, seq int64, deltas []Delta) error {
+// seq, and to the per-day rollup. The networks of the deltas are seen at
+// unix second at, even those of empty deltas.
+func (s *Store) addUsage(ctx context.Context, tx *sql.Tx, nics *txNICs, networks *txNetworks, at, seq int64, deltas []Delta) error {
 	var bucketRows [][]any
 	daySums := map[rollupKey]Traffic{}
 	var dayOrder []rollupKey
 	for _, d := range deltas {
+		network, err := networks.id(ctx, d.Network, at)
+		if err != nil {
+			return err
+		}
 		if d.Sent == 0 && d.Recv == 0 {
 			continue
 		}
@@ -150,40 +168,44 @@ func (s *Store) addUsage(ctx context.Context, tx *sql.Tx, nics *txNICs, seq int6
 			return err
 		}
 		start := AlignBucket(d.Start)
-		bucketRows = append(bucketRows, []any{nic, start, int64(d.Sent), int64(d.Recv), seq})
-		k := rollupKey{localDevice, nic, dayKey(start, s.loc)}
+		bucketRows = append(bucketRows, []any{nic, network, start, int64(d.Sent), int64(d.Recv), seq})
+		k := rollupKey{localDevice, nic, network, dayKey(start, s.loc)}
 		if _, ok := daySums[k]; !ok {
 			dayOrder = append(dayOrder, k)
 		}
 		daySums[k] = daySums[k].Add(Traffic{Sent: d.Sent, Received: d.Recv})
 	}
-	if err := execRows(ctx, tx, `INSERT INTO buckets(device, nic, start, sent, recv, seq) VALUES `, "(1, ?, ?, ?, ?, ?)",
-		` ON CONFLICT(device, nic, start) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv, seq = excluded.seq`, bucketRows); err != nil {
+	if err := execRows(ctx, tx, `INSERT INTO buckets(device, nic, network, start, sent, recv, seq) VALUES `, "(1, ?, ?, ?, ?, ?, ?)",
+		` ON CONFLICT(device, start, nic, network) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv, seq = excluded.seq`, bucketRows); err != nil {
 		return fmt.Errorf("flush buckets: %w", err)
 	}
 	dayRows := make([][]any, 0, len(dayOrder))
 	for _, k := range dayOrder {
 		v := daySums[k]
-		dayRows = append(dayRows, []any{k.nic, k.day, int64(v.Sent), int64(v.Received)})
+		dayRows = append(dayRows, []any{k.nic, k.network, k.day, int64(v.Sent), int64(v.Received)})
 	}
-	if err := execRows(ctx, tx, `INSERT INTO days(device, nic, day, sent, recv) VALUES `, "(1, ?, ?, ?, ?)",
-		` ON CONFLICT(device, nic, day) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv`, dayRows); err != nil {
+	if err := execRows(ctx, tx, `INSERT INTO days(device, nic, network, day, sent, recv) VALUES `, "(1, ?, ?, ?, ?, ?)",
+		` ON CONFLICT(device, day, nic, network) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv`, dayRows); err != nil {
 		return fmt.Errorf("flush days: %w", err)
 	}
 	return nil
 }
 
 // addGaps records the gaps; their bytes are in the deltas already.
-func addGaps(ctx context.Context, tx *sql.Tx, nics *txNICs, gaps []Gap) error {
+func addGaps(ctx context.Context, tx *sql.Tx, nics *txNICs, networks *txNetworks, at int64, gaps []Gap) error {
 	var rows [][]any
 	for _, g := range gaps {
 		nic, err := nics.id(ctx, g.NIC)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, []any{nic, g.From.Unix(), g.To.Unix(), int64(g.Sent), int64(g.Recv), g.Reason})
+		network, err := networks.id(ctx, g.Network, at)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, []any{nic, network, g.From.Unix(), g.To.Unix(), int64(g.Sent), int64(g.Recv), g.Reason})
 	}
-	if err := execRows(ctx, tx, `INSERT INTO gaps(nic, from_ts, to_ts, sent, recv, reason) VALUES `, "(?, ?, ?, ?, ?, ?)", "", rows); err != nil {
+	if err := execRows(ctx, tx, `INSERT INTO gaps(nic, network, from_ts, to_ts, sent, recv, reason) VALUES `, "(?, ?, ?, ?, ?, ?, ?)", "", rows); err != nil {
 		return fmt.Errorf("flush gaps: %w", err)
 	}
 	return nil
@@ -338,8 +360,8 @@ func (s *Store) Gaps(ctx context.Context, from, to time.Time) ([]Gap, error) {
 	if !to.IsZero() {
 		end = to.Unix()
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT n.name, g.from_ts, g.to_ts, g.sent, g.recv, g.reason
-		FROM gaps g JOIN nics n ON n.id = g.nic WHERE g.to_ts >= ? AND g.from_ts < ? ORDER BY g.from_ts DESC, g.id DESC`, from.Unix(), end)
+	rows, err := s.r.QueryContext(ctx, `SELECT n.name, nw.key, g.from_ts, g.to_ts, g.sent, g.recv, g.reason
+		FROM gaps g JOIN nics n ON n.id = g.nic JOIN networks nw ON nw.id = g.network WHERE g.to_ts >= ? AND g.from_ts < ? ORDER BY g.from_ts DESC, g.id DESC`, from.Unix(), end)
 	if err != nil {
 		return nil, fmt.Errorf("list gaps: %w", err)
 	}
@@ -348,7 +370,7 @@ func (s *Store) Gaps(ctx context.Context, from, to time.Time) ([]Gap, error) {
 	for rows.Next() {
 		var g Gap
 		var f, t, sent, recv int64
-		if err := rows.Scan(&g.NIC, &f, &t, &sent, &recv, &g.Reason); err != nil {
+		if err := rows.Scan(&g.NIC, &g.Network, &f, &t, &sent, &recv, &g.Reason); err != nil {
 			return nil, err
 		}
 		g.From, g.To, g.Sent, g.Recv = time.Unix(f, 0).UTC(), time.Unix(t, 0).UTC(), uint64(sent), uint64(recv)
@@ -363,7 +385,7 @@ func (s *Store) Gaps(ctx context.Context, from, to time.Time) ([]Gap, error) {
 func SpreadGap(g Gap) []Delta {
 	from, to := g.From.Unix(), g.To.Unix()
 	if to <= from {
-		return []Delta{{NIC: g.NIC, Start: AlignBucket(to), Sent: g.Sent, Recv: g.Recv}}
+		return []Delta{{NIC: g.NIC, Network: g.Network, Start: AlignBucket(to), Sent: g.Sent, Recv: g.Recv}}
 	}
 	span := uint64(to - from)
 	var out []Delta
@@ -372,7 +394,7 @@ func SpreadGap(g Gap) []Delta {
 		end := min(b+BucketSeconds, to)
 		elapsed := uint64(end - from)
 		cs, cr := mulDiv(g.Sent, elapsed, span), mulDiv(g.Recv, elapsed, span)
-		out = append(out, Delta{NIC: g.NIC, Start: b, Sent: cs - prevSent, Recv: cr - prevRecv})
+		out = append(out, Delta{NIC: g.NIC, Network: g.Network, Start: b, Sent: cs - prevSent, Recv: cr - prevRecv})
 		prevSent, prevRecv = cs, cr
 	}
 	return out

@@ -64,13 +64,15 @@ func (d Date) dayNumber() int64 { return d.Start(time.UTC).Unix() / (24 * 60 * 6
 
 func dateFromKey(k int64) Date { return Date{int(k / 10000), time.Month(k / 100 % 100), int(k % 100)} }
 
-// Scope restricts a query to a device and a NIC.
+// Scope restricts a query to a device, a NIC and a network.
 type Scope struct {
 	// Device is "" for this device, "all" for every device, or a device's
 	// UUID or name.
 	Device string
 	// NIC is "" for every NIC, or one NIC's name.
 	NIC string
+	// Network is "" for every network, or one network's key or label.
+	Network string
 }
 
 // Point is one step of a chart series, or one day of a top-days list.
@@ -95,7 +97,8 @@ const (
 	ByMonth = "month"
 )
 
-// Report is the usage of a period: totals, per NIC, and a chart series.
+// Report is the usage of a period: totals, per NIC, per network, and a
+// chart series.
 type Report struct {
 	From, To    Date // inclusive local dates
 	Start, End  time.Time
@@ -103,6 +106,7 @@ type Report struct {
 	Granularity string
 	Sent, Recv  uint64
 	ByNIC       []NICTotal
+	ByNetwork   []NetworkTotal // largest first
 	Series      []Point
 }
 
@@ -112,7 +116,7 @@ type scopeSQL struct {
 }
 
 // resolveScope turns a scope into a condition on the table aliased alias.
-// A device or NIC the database does not know is a *QueryError.
+// A device, NIC or network the database does not know is a *QueryError.
 func (s *Store) resolveScope(ctx context.Context, sc Scope, alias string) (scopeSQL, error) {
 	var parts []string
 	var args []any
@@ -143,6 +147,14 @@ func (s *Store) resolveScope(ctx context.Context, sc Scope, alias string) (scope
 		}
 		parts = append(parts, alias+".nic = ?")
 		args = append(args, id)
+	}
+	if sc.Network != "" {
+		n, err := resolveNetwork(ctx, s.r, sc.Network)
+		if err != nil {
+			return scopeSQL{}, err
+		}
+		parts = append(parts, alias+".network = ?")
+		args = append(args, n.id)
 	}
 	if len(parts) == 0 {
 		return scopeSQL{where: "1 = 1"}, nil
@@ -192,8 +204,11 @@ func (s *Store) nicNames(ctx context.Context) (map[int64]string, error) {
 	return out, rows.Err()
 }
 
-// sums is traffic indexed by interval, then NIC id.
-type sums []map[int64]Traffic
+// usageKey is a NIC id and a network id.
+type usageKey struct{ nic, network int64 }
+
+// sums is traffic indexed by interval, then NIC and network.
+type sums []map[usageKey]Traffic
 
 // sumBetween adds up usage in the intervals [bounds[i], bounds[i+1]). When
 // days is true every bound is a local midnight in loc and the per-day rollup,
@@ -202,7 +217,7 @@ type sums []map[int64]Traffic
 func (s *Store) sumBetween(ctx context.Context, bounds []time.Time, loc *time.Location, sc scopeSQL, days bool) (sums, error) {
 	out := make(sums, len(bounds)-1)
 	for i := range out {
-		out[i] = map[int64]Traffic{}
+		out[i] = map[usageKey]Traffic{}
 	}
 	if len(bounds) < 2 {
 		return out, nil
@@ -213,8 +228,9 @@ func (s *Store) sumBetween(ctx context.Context, bounds []time.Time, loc *time.Lo
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var nic, k, sent, recv int64
-		if err := rows.Scan(&nic, &k, &sent, &recv); err != nil {
+		var u usageKey
+		var k, sent, recv int64
+		if err := rows.Scan(&u.nic, &u.network, &k, &sent, &recv); err != nil {
 			return nil, err
 		}
 		// The interval i with keys[i] <= k < keys[i+1].
@@ -222,7 +238,7 @@ func (s *Store) sumBetween(ctx context.Context, bounds []time.Time, loc *time.Lo
 		if i < 0 || i >= len(out) {
 			continue
 		}
-		out[i][nic] = out[i][nic].Add(Traffic{Sent: uint64(sent), Received: uint64(recv)})
+		out[i][u] = out[i][u].Add(Traffic{Sent: uint64(sent), Received: uint64(recv)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query usage: %w", err)
@@ -231,7 +247,7 @@ func (s *Store) sumBetween(ctx context.Context, bounds []time.Time, loc *time.Lo
 }
 
 // usageRows queries the usage between the first and the last bound as rows
-// of (NIC id, key, sent, received), and returns the keys of the bounds: a
+// of (NIC id, network id, key, sent, received), and returns the keys of the bounds: a
 // day (yyyymmdd) of the rollup, or a bucket start.
 func (s *Store) usageRows(ctx context.Context, bounds []time.Time, loc *time.Location, sc scopeSQL, days bool) (*sql.Rows, []int64, error) {
 	keys := make([]int64, len(bounds))
@@ -239,8 +255,8 @@ func (s *Store) usageRows(ctx context.Context, bounds []time.Time, loc *time.Loc
 		for i, b := range bounds {
 			keys[i] = b.Unix()
 		}
-		rows, err := s.r.QueryContext(ctx, `SELECT b.nic, b.start, SUM(b.sent), SUM(b.recv) FROM buckets b
-			WHERE `+sc.where+` AND b.start >= ? AND b.start < ? GROUP BY b.nic, b.start`,
+		rows, err := s.r.QueryContext(ctx, `SELECT b.nic, b.network, b.start, SUM(b.sent), SUM(b.recv) FROM buckets b
+			WHERE `+sc.where+` AND b.start >= ? AND b.start < ? GROUP BY b.nic, b.network, b.start`,
 			append(sc.args, keys[0], keys[len(keys)-1])...)
 		return rows, keys, err
 	}
@@ -255,8 +271,8 @@ func (s *Store) usageRows(ctx context.Context, bounds []time.Time, loc *time.Loc
 	if monthly {
 		group = "(d.day / 100) * 100 + 1"
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT d.nic, `+group+` AS k, SUM(d.sent), SUM(d.recv) FROM days d
-		WHERE `+sc.where+` AND d.day >= ? AND d.day < ? GROUP BY d.nic, k`,
+	rows, err := s.r.QueryContext(ctx, `SELECT d.nic, d.network, `+group+` AS k, SUM(d.sent), SUM(d.recv) FROM days d
+		WHERE `+sc.where+` AND d.day >= ? AND d.day < ? GROUP BY d.nic, d.network, k`,
 		append(sc.args, keys[0], keys[len(keys)-1])...)
 	return rows, keys, err
 }
@@ -265,7 +281,8 @@ func (s *Store) report(ctx context.Context, sc Scope, loc *time.Location, bounds
 	if loc == nil {
 		loc = s.loc
 	}
-	r := Report{Location: loc, Granularity: gran, Start: bounds[0], End: bounds[len(bounds)-1], Series: []Point{}, ByNIC: []NICTotal{}}
+	r := Report{Location: loc, Granularity: gran, Start: bounds[0], End: bounds[len(bounds)-1],
+		Series: []Point{}, ByNIC: []NICTotal{}, ByNetwork: []NetworkTotal{}}
 	r.From = DateOf(r.Start.In(loc))
 	r.To = DateOf(r.End.Add(-time.Second).In(loc))
 	if days {
@@ -278,27 +295,37 @@ func (s *Store) report(ctx context.Context, sc Scope, loc *time.Location, bounds
 	if err != nil {
 		return r, err
 	}
-	names, err := s.nicNames(ctx)
-	if err != nil {
-		return r, err
-	}
 	res, err := s.sumBetween(ctx, bounds, loc, q, days)
 	if err != nil {
 		return r, err
 	}
-	perNIC := map[string]Traffic{}
+	perNIC, perNetwork := map[int64]Traffic{}, map[int64]Traffic{}
 	for i, m := range res {
 		var step Traffic
-		for nic, v := range m {
+		for u, v := range m {
 			step = step.Add(v)
-			perNIC[names[nic]] = perNIC[names[nic]].Add(v)
+			perNIC[u.nic] = perNIC[u.nic].Add(v)
+			perNetwork[u.network] = perNetwork[u.network].Add(v)
 		}
 		r.Sent += step.Sent
 		r.Recv += step.Received
 		r.Series = append(r.Series, Point{Start: bounds[i].In(loc), Label: labels[i], Sent: step.Sent, Recv: step.Received})
 	}
-	for n, v := range perNIC {
-		r.ByNIC = append(r.ByNIC, NICTotal{NIC: n, Sent: v.Sent, Recv: v.Received})
+	if err := s.splitReport(ctx, &r, perNIC, perNetwork); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// splitReport fills a report's ByNIC and ByNetwork from the traffic per
+// NIC id and per network id, largest first.
+func (s *Store) splitReport(ctx context.Context, r *Report, perNIC, perNetwork map[int64]Traffic) error {
+	names, err := s.nicNames(ctx)
+	if err != nil {
+		return err
+	}
+	for id, v := range perNIC {
+		r.ByNIC = append(r.ByNIC, NICTotal{NIC: names[id], Sent: v.Sent, Recv: v.Received})
 	}
 	sort.Slice(r.ByNIC, func(i, j int) bool {
 		a, b := r.ByNIC[i], r.ByNIC[j]
@@ -307,7 +334,26 @@ func (s *Store) report(ctx context.Context, sc Scope, loc *time.Location, bounds
 		}
 		return a.NIC < b.NIC
 	})
-	return r, nil
+	if len(perNetwork) == 0 {
+		return nil
+	}
+	networks, err := networkRows(ctx, s.r)
+	if err != nil {
+		return err
+	}
+	for _, n := range networks {
+		if v, ok := perNetwork[n.id]; ok {
+			r.ByNetwork = append(r.ByNetwork, NetworkTotal{Key: n.key, Label: n.label, Sent: v.Sent, Recv: v.Received})
+		}
+	}
+	sort.SliceStable(r.ByNetwork, func(i, j int) bool {
+		a, b := r.ByNetwork[i], r.ByNetwork[j]
+		if a.Sent+a.Recv != b.Sent+b.Recv {
+			return a.Sent+a.Recv > b.Sent+b.Recv
+		}
+		return a.Label < b.Label
+	})
+	return nil
 }
 
 // Day reports one local day with an hourly series (23 or 25 hours on the

@@ -16,14 +16,15 @@ var ErrBadRange = errors.New("bad range")
 // message once; views add only their own pointer (which command or endpoint
 // lists the devices) and choose the status.
 type QueryError struct {
-	// Param names the input: "nic", "device", "start" or "end".
+	// Param names the input: "nic", "device", "network", "label", "start"
+	// or "end".
 	Param string
 	// Value is the input as given.
 	Value string
 	// Msg is the message for the user.
 	Msg string
-	// Err is ErrUnknownNIC, ErrUnknownDevice, ErrAmbiguousDevice or
-	// ErrBadRange, for errors.Is.
+	// Err is ErrUnknownNIC, ErrUnknownDevice, ErrAmbiguousDevice,
+	// ErrUnknownNetwork, ErrBadLabel or ErrBadRange, for errors.Is.
 	Err error
 }
 

@@ -77,9 +77,10 @@ type Store struct {
 
 	deviceUUID string
 
-	mu      sync.Mutex // guards nicIDs
-	nicIDs  map[string]int64
-	fpCache sync.Map // *time.Location -> string fingerprint
+	mu         sync.Mutex // guards nicIDs and networkIDs
+	nicIDs     map[string]int64
+	networkIDs map[string]int64 // network key -> id
+	fpCache    sync.Map         // *time.Location -> string fingerprint
 }
 
 // Path returns the database file path.
@@ -117,7 +118,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		opts.Now = time.Now
 	}
 	path := filepath.Join(dir, FileName)
-	s := &Store{path: path, readOnly: opts.ReadOnly, loc: opts.Location, log: opts.Logger, now: opts.Now, nicIDs: map[string]int64{}}
+	s := &Store{path: path, readOnly: opts.ReadOnly, loc: opts.Location, log: opts.Logger, now: opts.Now,
+		nicIDs: map[string]int64{}, networkIDs: map[string]int64{"": unknownNetwork}}
 	if opts.ReadOnly {
 		if err := s.openReadOnly(ctx); err != nil {
 			return nil, err
@@ -500,31 +502,31 @@ func (s *Store) rebuildRollup(ctx context.Context, tx *sql.Tx) (int, error) {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM days`); err != nil {
 		return 0, fmt.Errorf("rebuild day rollup: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT device, nic, start, sent, recv FROM buckets ORDER BY device, nic, start`)
+	rows, err := tx.QueryContext(ctx, `SELECT device, nic, network, start, sent, recv FROM buckets ORDER BY device, nic, network, start`)
 	if err != nil {
 		return 0, fmt.Errorf("rebuild day rollup: %w", err)
 	}
 	sums := map[rollupKey]Traffic{}
 	for rows.Next() {
-		var dev, nic, start, sent, recv int64
-		if err := rows.Scan(&dev, &nic, &start, &sent, &recv); err != nil {
+		var dev, nic, network, start, sent, recv int64
+		if err := rows.Scan(&dev, &nic, &network, &start, &sent, &recv); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		k := rollupKey{dev, nic, dayKey(start, s.loc)}
+		k := rollupKey{dev, nic, network, dayKey(start, s.loc)}
 		sums[k] = sums[k].Add(Traffic{Sent: uint64(sent), Received: uint64(recv)})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO days(device, nic, day, sent, recv) VALUES (?, ?, ?, ?, ?)`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO days(device, nic, network, day, sent, recv) VALUES (?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return 0, err
 	}
 	defer stmt.Close()
 	for k, v := range sums {
-		if _, err := stmt.ExecContext(ctx, k.dev, k.nic, k.day, int64(v.Sent), int64(v.Received)); err != nil {
+		if _, err := stmt.ExecContext(ctx, k.dev, k.nic, k.network, k.day, int64(v.Sent), int64(v.Received)); err != nil {
 			return 0, fmt.Errorf("rebuild day rollup: %w", err)
 		}
 	}
@@ -546,9 +548,9 @@ func (s *Store) rollupServes(ctx context.Context, loc *time.Location) (bool, err
 	return fp == s.zoneFingerprint(loc), nil
 }
 
-// rollupKey names one row of the per-day rollup: a device's NIC on a local
-// day (yyyymmdd, as dayKey makes it).
-type rollupKey struct{ dev, nic, day int64 }
+// rollupKey names one row of the per-day rollup: a device's NIC on a
+// network on a local day (yyyymmdd, as dayKey makes it).
+type rollupKey struct{ dev, nic, network, day int64 }
 
 // dayKey is the local calendar date of a bucket start as yyyymmdd.
 func dayKey(start int64, loc *time.Location) int64 {

@@ -423,7 +423,7 @@ func TestExport(t *testing.T) {
 	ctx := context.Background()
 	flush(t, s,
 		Delta{NIC: "eth0", Start: unix(t, "2026-01-01T00:00:00Z"), Sent: 1, Recv: 2},
-		Delta{NIC: "wlan0", Start: unix(t, "2026-01-01T00:15:00Z"), Sent: 3, Recv: 4},
+		Delta{NIC: "wlan0", Network: WiFiNetwork("Home"), Start: unix(t, "2026-01-01T00:15:00Z"), Sent: 3, Recv: 4},
 		Delta{NIC: "eth0", Start: unix(t, "2026-01-02T00:00:00Z"), Sent: 5, Recv: 6},
 	)
 	var buf bytes.Buffer
@@ -438,7 +438,8 @@ func TestExport(t *testing.T) {
 	if strings.Join(recs[0], ",") != strings.Join(ExportColumns, ",") || len(recs) != 3 {
 		t.Fatalf("csv %v", recs)
 	}
-	if recs[2][3] != "wlan0" || recs[2][4] != "3" || recs[2][5] != "4" || recs[1][0] != "2026-01-01T00:00:00Z" || recs[1][2] != s.DeviceID() {
+	if recs[2][3] != "wlan0" || recs[2][4] != "wifi:Home" || recs[2][5] != "Home" || recs[2][6] != "3" || recs[2][7] != "4" ||
+		recs[1][0] != "2026-01-01T00:00:00Z" || recs[1][2] != s.DeviceID() || recs[1][4] != "" || recs[1][5] != UnknownLabel {
 		t.Errorf("csv rows %v", recs)
 	}
 	buf.Reset()
@@ -450,7 +451,7 @@ func TestExport(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &rows); err != nil {
 		t.Fatalf("json export does not parse: %v\n%s", err, buf.String())
 	}
-	if len(rows) != 3 || rows[2]["bytes_received"].(float64) != 6 {
+	if len(rows) != 3 || rows[2]["bytes_received"].(float64) != 6 || rows[1]["network"] != "wifi:Home" || rows[1]["network_label"] != "Home" {
 		t.Errorf("json rows %v", rows)
 	}
 	buf.Reset()

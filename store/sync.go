@@ -41,19 +41,21 @@ type DeviceUsage struct {
 
 // SyncBucket is one bucket with its absolute values, as sync moves it.
 type SyncBucket struct {
-	Device string // device UUID; empty for the local device when pushing
-	NIC    string
-	Start  int64 // UTC unix seconds, a multiple of BucketSeconds
-	Sent   uint64
-	Recv   uint64
-	Seq    int64 // local change number; push only
+	Device  string // device UUID; empty for the local device when pushing
+	NIC     string
+	Network string // network key; "" is unknown. Labels are not synced.
+	Start   int64  // UTC unix seconds, a multiple of BucketSeconds
+	Sent    uint64
+	Recv    uint64
+	Seq     int64 // local change number; push only
 }
 
-// PushCursor is a position in the order (seq, NIC, start) in which pending
-// local buckets are read. The zero value is "from the acknowledged mark".
+// PushCursor is a position in the order (seq, NIC, network, start) in
+// which pending local buckets are read. The zero value is "from the
+// acknowledged mark".
 type PushCursor struct {
-	seq, nic, start int64
-	set             bool
+	seq, nic, network, start int64
+	set                      bool
 }
 
 // Seq is the change number of the last bucket read.
@@ -102,13 +104,13 @@ func (s *Store) PendingBuckets(ctx context.Context, c PushCursor, limit int) ([]
 		if err != nil {
 			return nil, c, err
 		}
-		// (ack, max, max) sorts after every row of change number ack.
-		c = PushCursor{seq: ack, nic: 1 << 62, start: 1 << 62, set: true}
+		// (ack, max, max, max) sorts after every row of change number ack.
+		c = PushCursor{seq: ack, nic: 1 << 62, network: 1 << 62, start: 1 << 62, set: true}
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT b.seq, b.nic, n.name, b.start, b.sent, b.recv
-		FROM buckets b INDEXED BY buckets_pending JOIN nics n ON n.id = b.nic
-		WHERE b.device = 1 AND b.seq >= ? AND (b.seq, b.nic, b.start) > (?, ?, ?)
-		ORDER BY b.seq, b.nic, b.start LIMIT ?`, c.seq, c.seq, c.nic, c.start, limit)
+	rows, err := s.r.QueryContext(ctx, `SELECT b.seq, b.nic, n.name, b.network, nw.key, b.start, b.sent, b.recv
+		FROM buckets b INDEXED BY buckets_pending JOIN nics n ON n.id = b.nic JOIN networks nw ON nw.id = b.network
+		WHERE b.device = 1 AND b.seq >= ? AND (b.seq, b.nic, b.network, b.start) > (?, ?, ?, ?)
+		ORDER BY b.seq, b.nic, b.network, b.start LIMIT ?`, c.seq, c.seq, c.nic, c.network, c.start, limit)
 	if err != nil {
 		return nil, c, fmt.Errorf("read pending buckets: %w", err)
 	}
@@ -116,13 +118,13 @@ func (s *Store) PendingBuckets(ctx context.Context, c PushCursor, limit int) ([]
 	var out []SyncBucket
 	for rows.Next() {
 		var b SyncBucket
-		var nic, sent, recv int64
-		if err := rows.Scan(&b.Seq, &nic, &b.NIC, &b.Start, &sent, &recv); err != nil {
+		var nic, network, sent, recv int64
+		if err := rows.Scan(&b.Seq, &nic, &b.NIC, &network, &b.Network, &b.Start, &sent, &recv); err != nil {
 			return nil, c, fmt.Errorf("read pending buckets: %w", err)
 		}
 		b.Sent, b.Recv = uint64(sent), uint64(recv)
 		out = append(out, b)
-		c = PushCursor{seq: b.Seq, nic: nic, start: b.Start, set: true}
+		c = PushCursor{seq: b.Seq, nic: nic, network: network, start: b.Start, set: true}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, c, fmt.Errorf("read pending buckets: %w", err)
@@ -354,8 +356,9 @@ func (s *Store) SetLocalDeviceInfo(ctx context.Context, appVersion string, first
 // ApplyPulled stores other devices and their buckets as the server has
 // them, in one transaction: devices are inserted or updated by UUID, buckets
 // replaced by their absolute values, and the per-day rollup moved by the
-// difference, so that it stays equal to the sum of the buckets. Rows of this
-// machine are ignored: the local store is their source of truth.
+// difference, so that it stays equal to the sum of the buckets. A network
+// key new here gets a network with its default label. Rows of this machine
+// are ignored: the local store is their source of truth.
 func (s *Store) ApplyPulled(ctx context.Context, devs []Device, buckets []SyncBucket) error {
 	if s.w == nil {
 		return ErrReadOnly
@@ -383,8 +386,12 @@ func (s *Store) applyPulled(ctx context.Context, devs []Device, buckets []SyncBu
 		return err
 	}
 	nics := s.txNICs(tx)
-	keys, err := s.pulledKeys(ctx, tx, nics, buckets)
+	networks := s.txNetworks(tx)
+	keys, err := s.pulledKeys(ctx, tx, nics, networks, buckets)
 	if err != nil {
+		return err
+	}
+	if err := networks.markSeen(ctx); err != nil {
 		return err
 	}
 	old, err := storedBuckets(ctx, tx, keys)
@@ -402,6 +409,7 @@ func (s *Store) applyPulled(ctx context.Context, devs []Device, buckets []SyncBu
 		return err
 	}
 	s.rememberNICs(nics.ids)
+	s.rememberNetworks(networks.ids)
 	return nil
 }
 
@@ -462,10 +470,11 @@ func renamesPending(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
 
 // bucketKey names one bucket row; dev is -1 for a pulled row of this
 // machine, which is ignored.
-type bucketKey struct{ dev, nic, start int64 }
+type bucketKey struct{ dev, nic, network, start int64 }
 
-// pulledKeys resolves the device and NIC of each pulled bucket, in order.
-func (s *Store) pulledKeys(ctx context.Context, tx *sql.Tx, nics *txNICs, buckets []SyncBucket) ([]bucketKey, error) {
+// pulledKeys resolves the device, NIC and network of each pulled bucket, in
+// order. A network is seen at the start of its buckets.
+func (s *Store) pulledKeys(ctx context.Context, tx *sql.Tx, nics *txNICs, networks *txNetworks, buckets []SyncBucket) ([]bucketKey, error) {
 	devIDs := map[string]int64{}
 	keys := make([]bucketKey, 0, len(buckets))
 	for _, b := range buckets {
@@ -491,7 +500,11 @@ func (s *Store) pulledKeys(ctx context.Context, tx *sql.Tx, nics *txNICs, bucket
 		if err != nil {
 			return nil, err
 		}
-		keys = append(keys, bucketKey{dev, nic, b.Start})
+		network, err := networks.id(ctx, b.Network, b.Start)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, bucketKey{dev, nic, network, b.Start})
 	}
 	return keys, nil
 }
@@ -522,7 +535,7 @@ func storedBuckets(ctx context.Context, tx *sql.Tx, keys []bucketKey) (map[bucke
 
 // readBuckets adds a device's buckets starting in [lo, hi] to out.
 func readBuckets(ctx context.Context, tx *sql.Tx, dev, lo, hi int64, out map[bucketKey]Traffic) error {
-	rows, err := tx.QueryContext(ctx, `SELECT nic, start, sent, recv FROM buckets WHERE device = ? AND start >= ? AND start <= ?`, dev, lo, hi)
+	rows, err := tx.QueryContext(ctx, `SELECT nic, network, start, sent, recv FROM buckets WHERE device = ? AND start >= ? AND start <= ?`, dev, lo, hi)
 	if err != nil {
 		return err
 	}
@@ -530,7 +543,7 @@ func readBuckets(ctx context.Context, tx *sql.Tx, dev, lo, hi int64, out map[buc
 	for rows.Next() {
 		k := bucketKey{dev: dev}
 		var sent, recv int64
-		if err := rows.Scan(&k.nic, &k.start, &sent, &recv); err != nil {
+		if err := rows.Scan(&k.nic, &k.network, &k.start, &sent, &recv); err != nil {
 			return err
 		}
 		out[k] = Traffic{Sent: uint64(sent), Received: uint64(recv)}
@@ -546,8 +559,8 @@ type dayChange struct{ added, removed Traffic }
 // stored ones (old, updated as it goes: a later duplicate in the same
 // batch differs from this one) and returns how the rollup must move.
 func (s *Store) replaceBuckets(ctx context.Context, tx *sql.Tx, keys []bucketKey, buckets []SyncBucket, old map[bucketKey]Traffic) (map[rollupKey]dayChange, error) {
-	put, err := tx.PrepareContext(ctx, `INSERT INTO buckets(device, nic, start, sent, recv, seq) VALUES (?, ?, ?, ?, ?, 0)
-		ON CONFLICT(device, nic, start) DO UPDATE SET sent = excluded.sent, recv = excluded.recv`)
+	put, err := tx.PrepareContext(ctx, `INSERT INTO buckets(device, nic, network, start, sent, recv, seq) VALUES (?, ?, ?, ?, ?, ?, 0)
+		ON CONFLICT(device, start, nic, network) DO UPDATE SET sent = excluded.sent, recv = excluded.recv`)
 	if err != nil {
 		return nil, err
 	}
@@ -563,10 +576,10 @@ func (s *Store) replaceBuckets(ctx context.Context, tx *sql.Tx, keys []bucketKey
 			continue
 		}
 		old[k] = now
-		if _, err := put.ExecContext(ctx, k.dev, k.nic, k.start, int64(now.Sent), int64(now.Received)); err != nil {
+		if _, err := put.ExecContext(ctx, k.dev, k.nic, k.network, k.start, int64(now.Sent), int64(now.Received)); err != nil {
 			return nil, fmt.Errorf("bucket: %w", err)
 		}
-		dk := rollupKey{k.dev, k.nic, dayKey(k.start, s.loc)}
+		dk := rollupKey{k.dev, k.nic, k.network, dayKey(k.start, s.loc)}
 		c := days[dk]
 		days[dk] = dayChange{added: c.added.Add(now), removed: c.removed.Add(was)}
 	}
@@ -578,8 +591,8 @@ func moveDays(ctx context.Context, tx *sql.Tx, days map[rollupKey]dayChange) err
 	if len(days) == 0 {
 		return nil
 	}
-	upsert, err := tx.PrepareContext(ctx, `INSERT INTO days(device, nic, day, sent, recv) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT(device, nic, day) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv`)
+	upsert, err := tx.PrepareContext(ctx, `INSERT INTO days(device, nic, network, day, sent, recv) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT(device, day, nic, network) DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv`)
 	if err != nil {
 		return err
 	}
@@ -590,7 +603,7 @@ func moveDays(ctx context.Context, tx *sql.Tx, days map[rollupKey]dayChange) err
 		}
 		sent := int64(c.added.Sent) - int64(c.removed.Sent)
 		recv := int64(c.added.Received) - int64(c.removed.Received)
-		if _, err := upsert.ExecContext(ctx, k.dev, k.nic, k.day, sent, recv); err != nil {
+		if _, err := upsert.ExecContext(ctx, k.dev, k.nic, k.network, k.day, sent, recv); err != nil {
 			return fmt.Errorf("day: %w", err)
 		}
 	}

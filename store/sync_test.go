@@ -164,21 +164,21 @@ func checkDays(t *testing.T, st *Store) {
 	t.Helper()
 	ctx := context.Background()
 	want := map[rollupKey]Traffic{}
-	rows, err := st.r.QueryContext(ctx, `SELECT device, nic, start, sent, recv FROM buckets`)
+	rows, err := st.r.QueryContext(ctx, `SELECT device, nic, network, start, sent, recv FROM buckets`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for rows.Next() {
-		var dev, nic, start, sent, recv int64
-		if err := rows.Scan(&dev, &nic, &start, &sent, &recv); err != nil {
+		var dev, nic, network, start, sent, recv int64
+		if err := rows.Scan(&dev, &nic, &network, &start, &sent, &recv); err != nil {
 			t.Fatal(err)
 		}
-		k := rollupKey{dev, nic, dayKey(start, st.loc)}
+		k := rollupKey{dev, nic, network, dayKey(start, st.loc)}
 		want[k] = want[k].Add(Traffic{Sent: uint64(sent), Received: uint64(recv)})
 	}
 	rows.Close()
 	got := map[rollupKey]Traffic{}
-	rows, err = st.r.QueryContext(ctx, `SELECT device, nic, day, sent, recv FROM days WHERE sent != 0 OR recv != 0`)
+	rows, err = st.r.QueryContext(ctx, `SELECT device, nic, network, day, sent, recv FROM days WHERE sent != 0 OR recv != 0`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func checkDays(t *testing.T, st *Store) {
 	for rows.Next() {
 		var k rollupKey
 		var sent, recv int64
-		if err := rows.Scan(&k.dev, &k.nic, &k.day, &sent, &recv); err != nil {
+		if err := rows.Scan(&k.dev, &k.nic, &k.network, &k.day, &sent, &recv); err != nil {
 			t.Fatal(err)
 		}
 		if sent < 0 || recv < 0 {
