@@ -3,27 +3,32 @@ package monitor
 import (
 	"encoding/binary"
 	"math"
+	"net"
 	"testing"
 	"time"
+
+	"github.com/packetbuddy/packetbuddy/store"
 )
 
 // drain takes everything the monitor has counted since the last drain,
-// bucket deltas and gaps, as a flush would.
-func drain(m *Monitor) (sent, recv uint64) {
+// bucket deltas and gaps, as a flush would, per network.
+func drain(m *Monitor) map[string]store.Traffic {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, v := range m.pending {
-		sent += v.Sent
-		recv += v.Received
+	out := map[string]store.Traffic{}
+	for k, v := range m.pending {
+		out[k.network] = out[k.network].Add(v)
 	}
 	for _, g := range m.gaps {
-		sent += g.Sent
-		recv += g.Recv
+		out[g.Network] = out[g.Network].Add(store.Traffic{Sent: g.Sent, Received: g.Recv})
 	}
 	clear(m.pending)
 	m.gaps = nil
-	return sent, recv
+	return out
 }
+
+// fuzzNetworks are the networks FuzzDelta's NIC moves between.
+var fuzzNetworks = [4]string{"", store.WiFiNetwork("Home"), store.GatewayNetwork(net.HardwareAddr{2, 0, 0, 0, 0, 1}), store.WiFiNetwork("Phone")}
 
 // FuzzDelta drives the accounting with a model kernel counter and checks
 // that the monitor never records more than the real traffic, never a step
@@ -32,7 +37,9 @@ func drain(m *Monitor) (sent, recv uint64) {
 // The input is 5-byte records: an op byte and a little-endian uint32. The
 // op's low 3 bits choose the event, bit 3 a suspend before the reading
 // (the wall clock jumps, the monotonic clock does not), the high 4 bits the
-// time between readings. wide chooses a 64-bit counter, else a 32-bit one.
+// time between readings; the uint32's low 2 bits the network the NIC is
+// on at the reading, which must get the whole step. wide chooses a 64-bit
+// counter, else a 32-bit one.
 //
 // One case is ambiguous by nature: a counter that restarts from a value
 // within wrapWindow of 2^32 can read exactly like a 32-bit wrap, and
@@ -71,8 +78,10 @@ func FuzzDelta(f *testing.F) {
 			}
 			return []Counter{{Name: "eth0", Sent: counter, Recv: counter}}
 		}
-		m.account(reading(), clock.Now(), clock.Mono()) // the baseline
-		var total uint64                                // recorded
+		m.account(reading(), nil, clock.Now(), clock.Mono()) // the baseline
+		var total uint64                                     // recorded
+		// Per network: what was recorded, and the most it may be.
+		recorded, bound := map[string]uint64{}, map[string]uint64{}
 
 		for len(ops) >= 5 {
 			op, v := ops[0], binary.LittleEndian.Uint32(ops[1:5])
@@ -114,8 +123,20 @@ func FuzzDelta(f *testing.F) {
 			clock.JumpWall(jump)
 			clock.Advance(dt)
 
-			m.account(reading(), clock.Now(), clock.Mono())
-			step, stepRecv := drain(m)
+			network := fuzzNetworks[v&3]
+			m.account(reading(), map[string]string{"eth0": network}, clock.Now(), clock.Mono())
+			parts := drain(m)
+			for n, d := range parts {
+				if n != network && !d.IsZero() {
+					t.Fatalf("op %#x: %d bytes under network %q, but the reading was on %q", op, d.Sent, n, network)
+				}
+			}
+			step, stepRecv := parts[network].Sent, parts[network].Received
+			recorded[network] += step
+			bound[network] += inc + slack
+			if recorded[network] > bound[network] {
+				t.Fatalf("op %#x: network %q has %d recorded of at most %d", op, network, recorded[network], bound[network])
+			}
 			if stepRecv != step {
 				t.Fatalf("op %#x: recorded sent %d but recv %d of the same traffic", op, step, stepRecv)
 			}

@@ -36,8 +36,15 @@ type Options struct {
 	// to tell a stall or suspend (the wall clock moved far, the monotonic
 	// one did not) from normal sampling. Default: the monotonic reading of
 	// Now (Now().Sub of a first reading), which time.Now carries.
-	Mono   func() time.Duration
-	Logger *slog.Logger
+	Mono func() time.Duration
+	// Networks returns the network each of nics (the counted NICs) is
+	// attached to now, by NIC name: a key made by store.WiFiNetwork or
+	// store.GatewayNetwork, or "" (or no entry) when unknown. The monitor
+	// calls it once per reading, outside its lock, and stores the
+	// reading's traffic under the network current at its end; it must be
+	// cheap (netid.Detector caches). Default: every network is unknown.
+	Networks func(ctx context.Context, nics []string) map[string]string
+	Logger   *slog.Logger
 }
 
 // nicState is what the monitor remembers of one NIC between samples.
@@ -46,9 +53,10 @@ type nicState struct {
 	present    bool
 }
 
+// bucketKey is a pending bucket: a NIC's traffic over one network.
 type bucketKey struct {
-	nic   string
-	start int64
+	nic, network string
+	start        int64
 }
 
 // Monitor samples counters, accounts deltas and flushes them.
@@ -65,11 +73,13 @@ type Monitor struct {
 	// after a newer baseline.
 	sampleMu sync.Mutex
 
-	mu       sync.Mutex // guards everything below
-	paused   bool
-	boot     store.Boot
-	nics     map[string]*nicState
-	known    map[string]bool
+	mu     sync.Mutex // guards everything below
+	paused bool
+	boot   store.Boot
+	nics   map[string]*nicState
+	known  map[string]bool
+	// network is each NIC's network at its last reading (a store key).
+	network  map[string]string
 	pending  map[bucketKey]store.Traffic
 	gaps     []store.Gap
 	dirty    bool // counters changed since the last flush
@@ -124,7 +134,7 @@ func New(st Store, opts Options) *Monitor {
 	}
 	return &Monitor{
 		st: st, opts: opts, log: opts.Logger,
-		nics: map[string]*nicState{}, known: map[string]bool{},
+		nics: map[string]*nicState{}, known: map[string]bool{}, network: map[string]string{},
 		pending: map[bucketKey]store.Traffic{},
 		total:   newRing(opts.RingSize), perNIC: map[string]*ring{},
 		filtered: map[string]bool{},
@@ -205,19 +215,22 @@ func (m *Monitor) Start(ctx context.Context) error {
 		return err
 	}
 	now, mono := m.opts.Now(), m.opts.Mono()
+	// The traffic while down goes to the network seen now.
+	nets := m.networks(ctx, live)
 
 	m.mu.Lock()
 	m.started, m.paused, m.boot = now, paused, boot
 	m.lastMono, m.lastWall = mono, now.Round(0)
-	m.recover(live, saved, now.Round(0))
+	m.recover(live, nets, saved, now.Round(0))
 	m.dirty = true
 	m.mu.Unlock()
 	return m.Flush(ctx)
 }
 
 // recover sets the baseline from the live counters and keeps the traffic
-// since the last flush as gaps; m.mu is held.
-func (m *Monitor) recover(live []Counter, saved store.Saved, now time.Time) {
+// since the last flush as gaps, each under its NIC's network in nets;
+// m.mu is held.
+func (m *Monitor) recover(live []Counter, nets map[string]string, saved store.Saved, now time.Time) {
 	// Only NICs this device has counters for were counted here before:
 	// saved.Known also names NICs of imported or other devices' history.
 	for n := range saved.Counters {
@@ -229,13 +242,15 @@ func (m *Monitor) recover(live []Counter, saved store.Saved, now time.Time) {
 			continue
 		}
 		m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
+		m.network[c.Name] = nets[c.Name]
 		if m.paused || !saved.Valid || !m.known[c.Name] {
 			// First sight of this NIC: its counter is only the baseline.
 			m.known[c.Name] = true
 			continue
 		}
 		if g, ok := downtimeGap(c, saved, m.boot, sameBoot, now); ok && m.plausibleGap(g) {
-			m.log.Info("recovered traffic while not counting", "nic", c.Name, "reason", g.Reason, "sent", g.Sent, "recv", g.Recv, "from", g.From, "to", g.To)
+			g.Network = nets[c.Name]
+			m.log.Info("recovered traffic while not counting", "nic", c.Name, "network", g.Network, "reason", g.Reason, "sent", g.Sent, "recv", g.Recv, "from", g.From, "to", g.To)
 			m.gaps = append(m.gaps, g)
 		}
 	}
@@ -322,7 +337,25 @@ func (m *Monitor) sample(ctx context.Context) {
 		m.log.Debug("sample failed", "err", err)
 		return
 	}
-	m.account(live, now, mono)
+	m.account(live, m.networks(ctx, live), now, mono)
+}
+
+// networks asks Options.Networks for the networks of the counted NICs of
+// live; nil when there is no such function. It takes m.mu only to filter
+// the names: a slow answer must not hold up Snapshot.
+func (m *Monitor) networks(ctx context.Context, live []Counter) map[string]string {
+	if m.opts.Networks == nil {
+		return nil
+	}
+	names := make([]string, 0, len(live))
+	m.mu.Lock()
+	for _, c := range live {
+		if m.counted(c.Name) {
+			names = append(names, c.Name)
+		}
+	}
+	m.mu.Unlock()
+	return m.opts.Networks(ctx, names)
 }
 
 // interval is the time between two readings of the counters, as the
@@ -355,9 +388,10 @@ func (m *Monitor) advance(now time.Time, monoNow time.Duration) interval {
 	return iv
 }
 
-// account turns one reading into deltas, the pure core of Sample. now is
-// the wall clock, monoNow the monotonic clock at the reading.
-func (m *Monitor) account(live []Counter, now time.Time, monoNow time.Duration) {
+// account turns one reading into deltas, the pure core of Sample. nets is
+// the network of each NIC at the reading (missing: unknown), now the wall
+// clock, monoNow the monotonic clock at the reading.
+func (m *Monitor) account(live []Counter, nets map[string]string, now time.Time, monoNow time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	iv := m.advance(now, monoNow)
@@ -368,11 +402,13 @@ func (m *Monitor) account(live []Counter, now time.Time, monoNow time.Duration) 
 			continue
 		}
 		seen[c.Name] = true
+		network := nets[c.Name]
+		m.network[c.Name] = network
 		d, ok := m.nicDelta(c, iv)
 		if !ok || m.paused {
 			continue
 		}
-		m.record(c.Name, d, iv)
+		m.record(c.Name, network, d, iv)
 		p := RatePoint{T: iv.at, Up: float64(d.Sent) / iv.secs, Down: float64(d.Received) / iv.secs}
 		total.Up += p.Up
 		total.Down += p.Down
@@ -426,17 +462,18 @@ func counterChange(prev nicState, c Counter, ceiling uint64) (d store.Traffic, s
 	return d, sent, recv
 }
 
-// record keeps a NIC's traffic for the next flush: in the bucket of the
-// reading, or as a gap over the silence of a stalled one. m.mu is held.
-func (m *Monitor) record(nic string, d store.Traffic, iv interval) {
+// record keeps a NIC's traffic over network for the next flush: in the
+// bucket of the reading, or as a gap over the silence of a stalled one.
+// m.mu is held.
+func (m *Monitor) record(nic, network string, d store.Traffic, iv interval) {
 	if d.IsZero() {
 		return
 	}
 	if iv.stalled {
-		m.gaps = append(m.gaps, store.Gap{NIC: nic, From: iv.at.Add(-iv.wall), To: iv.at, Sent: d.Sent, Recv: d.Received, Reason: "suspended or stalled"})
+		m.gaps = append(m.gaps, store.Gap{NIC: nic, Network: network, From: iv.at.Add(-iv.wall), To: iv.at, Sent: d.Sent, Recv: d.Received, Reason: "suspended or stalled"})
 		return
 	}
-	k := bucketKey{nic, store.AlignBucket(iv.at.Unix())}
+	k := bucketKey{nic, network, store.AlignBucket(iv.at.Unix())}
 	m.pending[k] = m.pending[k].Add(d)
 }
 
@@ -487,7 +524,7 @@ func (m *Monitor) flush(ctx context.Context, paused *bool) error {
 	}
 	b := store.Batch{At: m.opts.Now().Round(0), Boot: m.boot, Gaps: m.gaps, Paused: paused}
 	for k, v := range m.pending {
-		b.Deltas = append(b.Deltas, store.Delta{NIC: k.nic, Start: k.start, Sent: v.Sent, Recv: v.Received})
+		b.Deltas = append(b.Deltas, store.Delta{NIC: k.nic, Network: k.network, Start: k.start, Sent: v.Sent, Recv: v.Received})
 	}
 	for n, st := range m.nics {
 		b.Counters = append(b.Counters, store.Counter{NIC: n, Sent: st.sent, Recv: st.recv, Present: st.present})
@@ -570,9 +607,12 @@ func (m *Monitor) Paused() bool {
 
 // NICRate is one NIC's latest speed.
 type NICRate struct {
-	Name string  `json:"nic"`
-	Up   float64 `json:"up"`
-	Down float64 `json:"down"`
+	Name string `json:"nic"`
+	// Network is the key of the network the NIC was attached to at its
+	// last reading; "" when unknown.
+	Network string  `json:"network"`
+	Up      float64 `json:"up"`
+	Down    float64 `json:"down"`
 }
 
 // Snapshot is the live state for the tray and dashboard.
@@ -606,22 +646,44 @@ func (m *Monitor) Snapshot() Snapshot {
 		if m.paused || !p.T.Equal(s.At) {
 			p.Up, p.Down = 0, 0
 		}
-		s.NICs = append(s.NICs, NICRate{Name: n, Up: p.Up, Down: p.Down})
+		s.NICs = append(s.NICs, NICRate{Name: n, Network: m.network[n], Up: p.Up, Down: p.Down})
+	}
+	// A NIC counted but without a speed yet (paused since the start) is
+	// listed too, for its network.
+	for n, st := range m.nics {
+		if _, ok := m.perNIC[n]; st.present && !ok {
+			s.NICs = append(s.NICs, NICRate{Name: n, Network: m.network[n]})
+		}
 	}
 	sort.Slice(s.NICs, func(i, j int) bool { return s.NICs[i].Name < s.NICs[j].Name })
 	return s
 }
 
 // Unflushed returns traffic counted but not yet in the database, in buckets
-// starting at or after since; optionally for one NIC.
+// starting at or after since, over every network; optionally for one NIC.
 func (m *Monitor) Unflushed(since time.Time, nic string) (sent, recv uint64) {
+	var t store.Traffic
+	m.unflushed(since, nic, func(_ string, d store.Traffic) { t = t.Add(d) })
+	return t.Sent, t.Received
+}
+
+// UnflushedByNetwork is Unflushed split by network: the traffic per
+// network key ("" is the unknown network), only networks with traffic.
+func (m *Monitor) UnflushedByNetwork(since time.Time, nic string) map[string]store.Traffic {
+	out := map[string]store.Traffic{}
+	m.unflushed(since, nic, func(network string, d store.Traffic) { out[network] = out[network].Add(d) })
+	return out
+}
+
+// unflushed calls add with each part of the unflushed traffic in buckets
+// starting at or after since, of one NIC or ("") all.
+func (m *Monitor) unflushed(since time.Time, nic string, add func(network string, d store.Traffic)) {
 	from := store.AlignBucket(since.Unix())
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var t store.Traffic
 	for k, v := range m.pending {
-		if k.start >= from && (nic == "" || nic == k.nic) {
-			t = t.Add(v)
+		if k.start >= from && (nic == "" || nic == k.nic) && !v.IsZero() {
+			add(k.network, v)
 		}
 	}
 	// Gaps found while running (a suspend) are flushed spread over their
@@ -631,10 +693,9 @@ func (m *Monitor) Unflushed(since time.Time, nic string) (sent, recv uint64) {
 			continue
 		}
 		for _, d := range store.SpreadGap(g) {
-			if d.Start >= from {
-				t = t.Add(store.Traffic{Sent: d.Sent, Received: d.Recv})
+			if d.Start >= from && (d.Sent != 0 || d.Recv != 0) {
+				add(g.Network, store.Traffic{Sent: d.Sent, Received: d.Recv})
 			}
 		}
 	}
-	return t.Sent, t.Received
 }

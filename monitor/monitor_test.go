@@ -582,7 +582,7 @@ func TestSnapshotSpeed(t *testing.T) {
 	if len(s.Points) != 3 || !s.Points[2].T.Equal(testBase.Add(10*time.Second)) || !s.Points[0].T.Equal(testBase.Add(6*time.Second)) {
 		t.Errorf("points = %+v, want the last 3 ending at +10s", s.Points)
 	}
-	want := []NICRate{{"eth0", 500, 1000}, {"wlan0", 250, 0}}
+	want := []NICRate{{Name: "eth0", Up: 500, Down: 1000}, {Name: "wlan0", Up: 250}}
 	if len(s.NICs) != 2 || s.NICs[0] != want[0] || s.NICs[1] != want[1] {
 		t.Errorf("NICs = %+v, want %+v", s.NICs, want)
 	}
@@ -632,7 +632,7 @@ func TestSampledWakesWaitersOncePerSample(t *testing.T) {
 		t.Fatal("closed before any sample")
 	default:
 	}
-	m.account([]Counter{{Name: "eth0", Sent: 1, Recv: 1}}, testenv.Now(), 0)
+	m.account([]Counter{{Name: "eth0", Sent: 1, Recv: 1}}, nil, testenv.Now(), 0)
 	select {
 	case <-ch:
 	default:
