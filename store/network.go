@@ -179,11 +179,11 @@ func unknownNetworkError(name string, all []networkRow) *QueryError {
 		Msg: fmt.Sprintf("unknown network %s (known: %s)", quoteInput(name), strings.Join(labels, ", "))}
 }
 
-// Networks lists the networks with their lifetime traffic in the scope's
-// device and NIC (and network, when it names one), ordered by first sight.
-// A network without traffic in the scope is listed only when the scope is
-// a whole device (no NIC, no network): it is known here all the same. The
-// unknown network is listed only when it holds traffic in the scope.
+// Networks lists the networks with traffic in the scope (device, NIC, and
+// network when it names one) with their lifetime totals there, ordered by
+// first sight. A network seen but without any traffic yet is listed too
+// unless the scope names a NIC or a network; the unknown network only
+// when it holds traffic in the scope.
 func (s *Store) Networks(ctx context.Context, sc Scope) ([]Network, error) {
 	q, err := s.resolveScope(ctx, sc, "d")
 	if err != nil {
@@ -197,11 +197,16 @@ func (s *Store) Networks(ctx context.Context, sc Scope) ([]Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	wholeDevice := sc.NIC == "" && sc.Network == ""
+	var used map[int64]bool
+	if sc.NIC == "" && sc.Network == "" {
+		if used, err = s.networksUsed(ctx); err != nil {
+			return nil, err
+		}
+	}
 	out := []Network{}
 	for _, n := range all {
 		t, ok := totals[n.id]
-		if !ok && (!wholeDevice || n.id == unknownNetwork) {
+		if !ok && (used == nil || used[n.id] || n.id == unknownNetwork) {
 			continue
 		}
 		nw := n.network()
@@ -209,6 +214,25 @@ func (s *Store) Networks(ctx context.Context, sc Scope) ([]Network, error) {
 		out = append(out, nw)
 	}
 	return out, nil
+}
+
+// networksUsed returns the ids of the networks with rows in the rollup,
+// of any device.
+func (s *Store) networksUsed(ctx context.Context) (map[int64]bool, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT network FROM days`)
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list networks: %w", err)
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
 }
 
 // networkTotals sums the rollup per network in scope q (on alias "d"):
@@ -439,4 +463,35 @@ func (s *Store) rememberNetworks(m map[string]int64) {
 	for k, v := range m {
 		s.networkIDs[k] = v
 	}
+}
+
+// resolveInOrder resolves the network keys of pulled buckets (except those
+// of device self) in the order of each key's first bucket, so that new
+// gateway networks are numbered as they were first used.
+func (n *txNetworks) resolveInOrder(ctx context.Context, buckets []SyncBucket, self string) error {
+	first := map[string]int64{}
+	for _, b := range buckets {
+		if b.Device == self {
+			continue
+		}
+		if at, ok := first[b.Network]; !ok || b.Start < at {
+			first[b.Network] = b.Start
+		}
+	}
+	keys := make([]string, 0, len(first))
+	for k := range first {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if first[keys[i]] != first[keys[j]] {
+			return first[keys[i]] < first[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		if _, err := n.id(ctx, k, first[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -93,8 +93,8 @@ func TestScopeQueriesReturnQueryError(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir(), time.UTC)
 	flush(t, s,
-		Delta{NIC: "wlan0", Start: unix(t, "2026-02-03T10:00:00Z"), Sent: 1, Recv: 2},
-		Delta{NIC: "eth0", Start: unix(t, "2026-02-03T10:00:00Z"), Sent: 3, Recv: 4},
+		Delta{NIC: "wlan0", Network: WiFiNetwork("Home"), Start: unix(t, "2026-02-03T10:00:00Z"), Sent: 1, Recv: 2},
+		Delta{NIC: "eth0", Network: "gateway:02:00:00:00:00:01", Start: unix(t, "2026-02-03T10:00:00Z"), Sent: 3, Recv: 4},
 	)
 	twins := []Device{
 		{UUID: "0b5e0000-0000-4000-8000-000000000011", Name: "twin", Hostname: "a", Platform: "linux/amd64"},
@@ -130,6 +130,10 @@ func TestScopeQueriesReturnQueryError(t *testing.T) {
 			_, err := s.Export(ctx, io.Discard, ExportOptions{Format: FormatCSV, Scope: sc})
 			return err
 		},
+		"Networks": func(s *Store, sc Scope) error {
+			_, err := s.Networks(ctx, sc)
+			return err
+		},
 	}
 	scopes := []struct {
 		name    string
@@ -149,6 +153,10 @@ func TestScopeQueriesReturnQueryError(t *testing.T) {
 			`"twin" names more than one device: use its id`},
 		{"long device name", s, Scope{Device: strings.Repeat("x", 100)}, "device", ErrUnknownDevice,
 			`unknown device "` + strings.Repeat("x", 80) + `…"`},
+		{"unknown network", s, Scope{Network: "x"}, "network", ErrUnknownNetwork,
+			`unknown network "x" (known: Home, Network 1, Unknown)`},
+		{"unknown network, nothing recorded", empty, Scope{NIC: "", Network: "wifi:Home"}, "network", ErrUnknownNetwork,
+			`unknown network "wifi:Home" (known: Unknown)`},
 	}
 	for qname, query := range queries {
 		for _, sc := range scopes {
@@ -158,7 +166,7 @@ func TestScopeQueriesReturnQueryError(t *testing.T) {
 				if !errors.As(err, &qe) || !errors.Is(err, sc.sentry) {
 					t.Fatalf("got %v, want a *QueryError wrapping %v", err, sc.sentry)
 				}
-				value := sc.scope.NIC + sc.scope.Device
+				value := sc.scope.NIC + sc.scope.Device + sc.scope.Network
 				if qe.Param != sc.param || qe.Value != value || qe.Msg != sc.wantMsg || err.Error() != sc.wantMsg {
 					t.Errorf("got %+v, want param %s, value %q, message %q", qe, sc.param, value, sc.wantMsg)
 				}

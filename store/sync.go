@@ -473,8 +473,12 @@ func renamesPending(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
 type bucketKey struct{ dev, nic, network, start int64 }
 
 // pulledKeys resolves the device, NIC and network of each pulled bucket, in
-// order. A network is seen at the start of its buckets.
+// order. A network is seen at the start of its buckets; networks new here
+// are numbered in the order of their first bucket.
 func (s *Store) pulledKeys(ctx context.Context, tx *sql.Tx, nics *txNICs, networks *txNetworks, buckets []SyncBucket) ([]bucketKey, error) {
+	if err := networks.resolveInOrder(ctx, buckets, s.deviceUUID); err != nil {
+		return nil, err
+	}
 	devIDs := map[string]int64{}
 	keys := make([]bucketKey, 0, len(buckets))
 	for _, b := range buckets {
