@@ -28,6 +28,14 @@ type NICUsage struct {
 	Usage
 }
 
+// NetworkUsage is one network's usage in JSON: its key (wifi:…, gateway:…,
+// or "" for unknown) and the label the user sees.
+type NetworkUsage struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	Usage
+}
+
 // DayUsage is one day's usage in JSON (top days).
 type DayUsage struct {
 	Date string `json:"date"`
@@ -38,11 +46,12 @@ type DayUsage struct {
 // prints it with --json and the HTTP API answers with it.
 type JSON struct {
 	Usage
-	Period      Period        `json:"period"`
-	Granularity string        `json:"granularity"`
-	Series      []SeriesPoint `json:"series"`
-	ByNIC       []NICUsage    `json:"by_nic"`
-	TopDays     []DayUsage    `json:"top_days,omitempty"`
+	Period      Period         `json:"period"`
+	Granularity string         `json:"granularity"`
+	Series      []SeriesPoint  `json:"series"`
+	ByNIC       []NICUsage     `json:"by_nic"`
+	ByNetwork   []NetworkUsage `json:"by_network"`
+	TopDays     []DayUsage     `json:"top_days,omitempty"`
 }
 
 // zoneName is an IANA-looking name for loc; time.Local is called "Local".
@@ -61,12 +70,16 @@ func (p Pricing) Report(r store.Report, top []store.Point) JSON {
 		Granularity: r.Granularity,
 		Series:      make([]SeriesPoint, 0, len(r.Series)),
 		ByNIC:       make([]NICUsage, 0, len(r.ByNIC)),
+		ByNetwork:   make([]NetworkUsage, 0, len(r.ByNetwork)),
 	}
 	for _, s := range r.Series {
 		out.Series = append(out.Series, SeriesPoint{Label: s.Label, Start: s.Start, BytesSent: s.Sent, BytesReceived: s.Recv, TotalBytes: s.Sent + s.Recv})
 	}
 	for _, n := range r.ByNIC {
 		out.ByNIC = append(out.ByNIC, NICUsage{NIC: n.NIC, Usage: p.Usage(n.Sent, n.Recv)})
+	}
+	for _, n := range r.ByNetwork {
+		out.ByNetwork = append(out.ByNetwork, NetworkUsage{Key: n.Key, Label: n.Label, Usage: p.Usage(n.Sent, n.Recv)})
 	}
 	if top != nil {
 		out.TopDays = make([]DayUsage, 0, len(top))
