@@ -3,12 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,4 +179,25 @@ func checkMigratedQueries(t *testing.T, st *Store, totals []string) {
 	if n, err := st.PendingCount(ctx); err != nil || n == 0 {
 		t.Errorf("pending after the upgrade: %d %v", n, err)
 	}
+}
+
+// A read-only open never migrates: a database the app has not upgraded yet
+// is refused with a message saying what to do, not with a failing query.
+func TestReadOnlyRefusesAnOlderSchema(t *testing.T) {
+	t.Parallel()
+	dir := copyRelease(t)
+	_, err := Open(context.Background(), dir, Options{ReadOnly: true, Location: syncZone, Now: testenv.Clock()})
+	if !errors.Is(err, ErrSchemaVersion) || !strings.Contains(err.Error(), "start the PacketBuddy app once to upgrade it") {
+		t.Fatalf("read-only open of a release-v2 database: %v", err)
+	}
+	w, err := Open(context.Background(), dir, Options{Location: syncZone, Now: testenv.Clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	r, err := Open(context.Background(), dir, Options{ReadOnly: true, Location: syncZone, Now: testenv.Clock()})
+	if err != nil {
+		t.Fatalf("read-only open after the upgrade: %v", err)
+	}
+	r.Close()
 }

@@ -45,6 +45,10 @@ var (
 	ErrAmbiguousDevice = errors.New("ambiguous device name")
 	// ErrReadOnly means a write was attempted on a read-only store.
 	ErrReadOnly = errors.New("store opened read-only")
+	// ErrSchemaVersion means a read-only open found a database whose schema
+	// this PacketBuddy cannot read: written by an older release and not
+	// upgraded yet (the app upgrades it when it starts), or by a newer one.
+	ErrSchemaVersion = errors.New("database schema version not readable")
 )
 
 //go:embed migrations/*.sql
@@ -164,9 +168,37 @@ func (s *Store) openReadOnly(ctx context.Context) error {
 		return fmt.Errorf("open %s: %w", s.path, err)
 	}
 	s.r = db
+	if err := s.checkSchema(ctx); err != nil {
+		db.Close()
+		return err
+	}
 	if err := s.loadDevice(ctx); err != nil {
 		db.Close()
 		return err
+	}
+	return nil
+}
+
+// checkSchema makes sure that a database opened read-only, which is never
+// migrated, has the schema this code queries.
+func (s *Store) checkSchema(ctx context.Context) error {
+	entries, err := migrationFiles.ReadDir("migrations")
+	if err != nil {
+		return err
+	}
+	var version int
+	if err := s.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("open %s: read version: %w", s.path, err)
+	}
+	switch {
+	case version == 0:
+		return fmt.Errorf("open %s: %w", s.path, ErrNoDatabase)
+	case version < len(entries):
+		return fmt.Errorf("database schema version %d is older than this PacketBuddy's (%d): start the PacketBuddy app once to upgrade it: %w",
+			version, len(entries), ErrSchemaVersion)
+	case version > len(entries):
+		return fmt.Errorf("database schema version %d is newer than this PacketBuddy (knows %d); upgrade PacketBuddy: %w",
+			version, len(entries), ErrSchemaVersion)
 	}
 	return nil
 }
