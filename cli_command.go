@@ -48,6 +48,8 @@ func commands() []command {
 			new: func() runner { return new(syncCmd) }, actionFirst: true},
 		{name: "devices", summary: "synced devices: devices [--json] | devices rename ID|NAME NEW-NAME", usage: "devices [--json] | packetbuddy devices rename ID|NAME NEW-NAME",
 			new: func() runner { return new(devicesCmd) }},
+		{name: "networks", summary: "networks seen: networks [--json] | networks rename KEY|LABEL NEW-LABEL", usage: "networks [--json] | packetbuddy networks rename KEY|LABEL NEW-LABEL",
+			new: func() runner { return new(networksCmd) }},
 		{name: "autostart", summary: "start at login: autostart enable|disable|status", usage: "autostart enable|disable|status",
 			new: func() runner { return new(autostartCmd) }, noConfig: true},
 		{name: "version", summary: "print the version", new: func() runner { return new(versionCmd) }, noConfig: true},

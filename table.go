@@ -11,6 +11,9 @@ import (
 // text/tabwriter aligns every column the same way, hence this.
 type table struct {
 	rows [][]string
+	// leftCols is how many leading columns (names, dates) are
+	// left-aligned; 0 means the first one only.
+	leftCols int
 	// lastLeft left-aligns the last column (bars) instead of right-aligning it.
 	lastLeft bool
 }
@@ -27,6 +30,7 @@ func (t *table) write(w io.Writer) error {
 			widths[i] = max(widths[i], utf8.RuneCountInString(c))
 		}
 	}
+	left := max(t.leftCols, 1)
 	var b strings.Builder
 	for _, r := range t.rows {
 		for i, c := range r {
@@ -34,6 +38,8 @@ func (t *table) write(w io.Writer) error {
 			switch {
 			case i == 0:
 				b.WriteString(c + pad)
+			case i < left:
+				b.WriteString("  " + c + pad)
 			case i == len(widths)-1 && t.lastLeft:
 				b.WriteString("  " + c)
 			default:
