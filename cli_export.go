@@ -13,8 +13,8 @@ import (
 
 // exportCmd is "packetbuddy export".
 type exportCmd struct {
-	format, from, to, out, nic, tz string
-	devices                        deviceFlags
+	format, from, to, out, nic, network, tz string
+	devices                                 deviceFlags
 }
 
 func (c *exportCmd) flags(fs *flag.FlagSet) {
@@ -23,6 +23,7 @@ func (c *exportCmd) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.to, "to", "", "last day, YYYY-MM-DD, inclusive (default: today)")
 	fs.StringVar(&c.out, "o", "", "write to `file` instead of standard output")
 	fs.StringVar(&c.nic, "nic", "", "only this NIC")
+	fs.StringVar(&c.network, "network", "", "only this network, by `key or label` (see \"packetbuddy networks\")")
 	fs.StringVar(&c.tz, "tz", "", "IANA time zone for dates and local times")
 	c.devices.register(fs)
 }
@@ -52,7 +53,7 @@ func (c *exportCmd) run(ctx context.Context, e *env, args []string) error {
 
 // options checks the flags and turns them into the store's export options.
 func (c *exportCmd) options(e *env) (store.ExportOptions, error) {
-	o := store.ExportOptions{Format: c.format, Scope: store.Scope{NIC: c.nic}}
+	o := store.ExportOptions{Format: c.format, Scope: store.Scope{NIC: c.nic, Network: c.network}}
 	if c.format != store.FormatCSV && c.format != store.FormatJSON {
 		return o, usagef("unknown format %q: want csv or json", c.format)
 	}

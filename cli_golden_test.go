@@ -53,6 +53,9 @@ func TestCLITablesGolden(t *testing.T) {
 		{"summary-all-devices", []string{"summary", "--all-devices", "--top", "3"}},
 		{"gaps", []string{"gaps"}},
 		{"devices", []string{"devices"}},
+		{"networks", []string{"networks"}},
+		{"month-by-network", []string{"month", "--by-network"}},
+		{"today-nic-network", []string{"today", "--by-nic", "--by-network", "--network", "Pixel hotspot", "--nic", "wlan0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,9 +99,18 @@ func goldenCLI(t *testing.T, dir string, args ...string) string {
 	return out.String()
 }
 
+// The golden networks: the home Wi-Fi, a phone's hotspot and a wired
+// network known by its gateway's MAC address; and the unknown one.
+const (
+	goldenHome    = "wifi:Home"
+	goldenHotspot = "wifi:Pixel hotspot"
+	goldenWired   = "gateway:52:54:00:12:34:56"
+)
+
 // seedGolden writes the golden database: two weeks of this device's
-// traffic on two NICs, a day in the month before, a gap, and a second
-// device pulled by sync.
+// traffic on two NICs and three networks, a day in the month before (from
+// before networks were recorded), a gap, and a second device pulled by
+// sync.
 func seedGolden(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -112,18 +124,32 @@ func seedGolden(t *testing.T) string {
 		return time.Date(2026, 11, day, hour, minute, 0, 0, goldenZone).Unix()
 	}
 	const mb = 1_000_000
-	deltas := []store.Delta{
-		{NIC: "eth0", Start: time.Date(2026, 10, 3, 21, 0, 0, 0, goldenZone).Unix(), Sent: 250 * mb, Recv: 1_750 * mb},
-		{NIC: "wlan0", Start: time.Date(2026, 10, 31, 23, 45, 0, 0, goldenZone).Unix(), Sent: 3 * mb, Recv: 9 * mb},
-		{NIC: "eth0", Start: at(15, 9, 0), Sent: 120 * mb, Recv: 480 * mb},
-		{NIC: "wlan0", Start: at(15, 13, 45), Sent: 5 * mb, Recv: 20 * mb},
+	// Each batch is flushed at the end of its last bucket, in order, so
+	// that networks are first seen in the order they appear here.
+	flush := func(deltas []store.Delta, gaps ...store.Gap) {
+		t.Helper()
+		last := deltas[len(deltas)-1].Start
+		b := store.Batch{At: time.Unix(last+store.BucketSeconds, 0), Deltas: deltas, Gaps: gaps}
+		if err := st.Flush(ctx, b); err != nil {
+			t.Fatal(err)
+		}
 	}
+	// October, from before networks were recorded.
+	flush([]store.Delta{{NIC: "eth0", Start: time.Date(2026, 10, 3, 21, 0, 0, 0, goldenZone).Unix(), Sent: 250 * mb, Recv: 1_750 * mb}})
+	flush([]store.Delta{{NIC: "wlan0", Network: goldenHome, Start: time.Date(2026, 10, 31, 23, 45, 0, 0, goldenZone).Unix(), Sent: 3 * mb, Recv: 9 * mb}})
 	for day := 1; day <= 14; day++ {
-		deltas = append(deltas, store.Delta{NIC: "eth0", Start: at(day, 20, 0), Sent: uint64(day) * 10 * mb, Recv: uint64(day) * 40 * mb})
+		var gaps []store.Gap
+		if day == 12 {
+			gaps = append(gaps, store.Gap{NIC: "eth0", Network: goldenWired, From: time.Unix(at(12, 1, 0), 0), To: time.Unix(at(12, 7, 30), 0),
+				Sent: 2 * mb, Recv: 6 * mb, Reason: store.GapNotRunning})
+		}
+		flush([]store.Delta{{NIC: "eth0", Network: goldenWired, Start: at(day, 20, 0), Sent: uint64(day) * 10 * mb, Recv: uint64(day) * 40 * mb}}, gaps...)
 	}
-	gap := store.Gap{NIC: "eth0", From: time.Unix(at(12, 1, 0), 0), To: time.Unix(at(12, 7, 30), 0),
-		Sent: 2 * mb, Recv: 6 * mb, Reason: store.GapNotRunning}
-	if err := st.Flush(ctx, store.Batch{At: goldenNow.Add(-30 * time.Second), Deltas: deltas, Gaps: []store.Gap{gap}}); err != nil {
+	today := store.Batch{At: goldenNow.Add(-30 * time.Second), Deltas: []store.Delta{
+		{NIC: "eth0", Network: goldenWired, Start: at(15, 9, 0), Sent: 120 * mb, Recv: 480 * mb},
+		{NIC: "wlan0", Network: goldenHotspot, Start: at(15, 13, 45), Sent: 5 * mb, Recv: 20 * mb},
+	}}
+	if err := st.Flush(ctx, today); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.RenameDevice(ctx, "", "laptop"); err != nil {

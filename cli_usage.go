@@ -18,18 +18,22 @@ import (
 
 // usageFlags are the flags of the usage commands.
 type usageFlags struct {
-	json    bool
-	nic     string
-	byNIC   bool
-	tz      string
-	noColor bool
-	devices deviceFlags
+	json      bool
+	nic       string
+	network   string
+	byNIC     bool
+	byNetwork bool
+	tz        string
+	noColor   bool
+	devices   deviceFlags
 }
 
 func (u *usageFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&u.json, "json", false, "print JSON (the API's usage shape)")
 	fs.StringVar(&u.nic, "nic", "", "only this NIC")
+	fs.StringVar(&u.network, "network", "", "only this network, by `key or label` (see \"packetbuddy networks\")")
 	fs.BoolVar(&u.byNIC, "by-nic", false, "break totals down per NIC")
+	fs.BoolVar(&u.byNetwork, "by-network", false, "break totals down per network")
 	fs.StringVar(&u.tz, "tz", "", "IANA time zone for dates (default: this machine's)")
 	fs.BoolVar(&u.noColor, "no-color", false, "no colours (also NO_COLOR)")
 	u.devices.register(fs)
@@ -85,7 +89,7 @@ func (e *env) query(ctx context.Context, u *usageFlags, loc *time.Location, fn f
 		return err
 	}
 	defer st.Close()
-	return fn(st, store.Scope{NIC: u.nic, Device: dev})
+	return fn(st, store.Scope{NIC: u.nic, Network: u.network, Device: dev})
 }
 
 // todayCmd is "packetbuddy today".
@@ -260,10 +264,7 @@ func (e *env) printReport(u *usageFlags, title string, r store.Report, top []sto
 		return writeJSON(e.stdout, p.Report(r, top))
 	}
 	color := useColor(e.stdout, u.noColor)
-	fmt.Fprintf(e.stdout, "%s%s%s", bold(color), title, reset(color))
-	if u.nic != "" {
-		fmt.Fprintf(e.stdout, " — %s", u.nic)
-	}
+	fmt.Fprintf(e.stdout, "%s%s%s%s", bold(color), title, reset(color), u.scopeTitle())
 	if r.Location != nil {
 		fmt.Fprintf(e.stdout, " (%s)", r.Location)
 	}
@@ -276,6 +277,14 @@ func (e *env) printReport(u *usageFlags, title string, r store.Report, top []sto
 	if u.byNIC {
 		for _, n := range r.ByNIC {
 			tb.row(n.NIC, n.Sent, n.Recv, "")
+		}
+	}
+	if u.byNetwork {
+		if u.byNIC && len(r.ByNIC) > 0 {
+			tb.add("")
+		}
+		for _, n := range r.ByNetwork {
+			tb.row(n.Label, n.Sent, n.Recv, "")
 		}
 	}
 	tb.row("Total", r.Sent, r.Recv, "")
@@ -291,6 +300,20 @@ func (e *env) printReport(u *usageFlags, title string, r store.Report, top []sto
 		tb.row(d.Label, d.Sent, d.Recv, "")
 	}
 	return tb.write(e.stdout)
+}
+
+// scopeTitle is what the title adds for --nic and --network, as typed:
+// " — wlan0", " — Home" or " — wlan0 on Home".
+func (u *usageFlags) scopeTitle() string {
+	switch {
+	case u.nic != "" && u.network != "":
+		return " — " + u.nic + " on " + u.network
+	case u.nic != "":
+		return " — " + u.nic
+	case u.network != "":
+		return " — " + u.network
+	}
+	return ""
 }
 
 // usageTable is a table of usage: sent, received, total, cost and a bar.

@@ -244,7 +244,7 @@ func TestExportCommand(t *testing.T) {
 	}
 	data, _ := os.ReadFile(file)
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) != 2 || !strings.HasSuffix(lines[1], ",eth0,5,6") {
+	if len(lines) != 2 || !strings.HasSuffix(lines[1], ",eth0,,Unknown,5,6") {
 		t.Errorf("export:\n%s", data)
 	}
 	out, _, code := cli(t, dir, "export", "--format", "json")
