@@ -256,6 +256,21 @@ func (s *Store) networkTotals(ctx context.Context, q scopeSQL) (map[int64]Traffi
 	return out, rows.Err()
 }
 
+// NetworkLabel returns the label of the network with key key: its own, or
+// for a network not stored yet the default label it would get now. It is
+// cheap enough for a view that shows the current network every second.
+func (s *Store) NetworkLabel(ctx context.Context, key string) (string, error) {
+	var label string
+	err := s.r.QueryRowContext(ctx, `SELECT label FROM networks WHERE key = ?`, key).Scan(&label)
+	if errors.Is(err, sql.ErrNoRows) {
+		return defaultLabel(ctx, s.r, key)
+	}
+	if err != nil {
+		return "", fmt.Errorf("network label: %w", err)
+	}
+	return label, nil
+}
+
 // RenameNetwork gives a network, named by key or label, a new label and
 // returns it with its lifetime traffic on this device. The label is
 // trimmed; an empty or over-long one, one with control characters, and one
@@ -379,7 +394,7 @@ func (n *txNetworks) lookupOrCreate(ctx context.Context, key string, at int64) (
 	if !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("network %q: %w", key, err)
 	}
-	label, err := n.defaultLabel(ctx, key)
+	label, err := defaultLabel(ctx, n.tx, key)
 	if err != nil {
 		return 0, err
 	}
@@ -393,14 +408,14 @@ func (n *txNetworks) lookupOrCreate(ctx context.Context, key string, at int64) (
 // defaultLabel is the label a new network gets: the SSID, "Network N" for
 // the Nth gateway network, "Unknown"; one that another network has already
 // gets " (2)", " (3)" and so on.
-func (n *txNetworks) defaultLabel(ctx context.Context, key string) (string, error) {
+func defaultLabel(ctx context.Context, q rowQuerier, key string) (string, error) {
 	var base string
 	switch NetworkKind(key) {
 	case NetworkWiFi:
 		base = labelText(strings.TrimPrefix(key, wifiPrefix))
 	case NetworkGateway:
 		var count int
-		if err := n.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM networks WHERE key LIKE 'gateway:%'`).Scan(&count); err != nil {
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM networks WHERE key LIKE 'gateway:%'`).Scan(&count); err != nil {
 			return "", fmt.Errorf("count networks: %w", err)
 		}
 		base = "Network " + strconv.Itoa(count+1)
@@ -413,7 +428,7 @@ func (n *txNetworks) defaultLabel(ctx context.Context, key string) (string, erro
 	label := base
 	for i := 2; ; i++ {
 		var taken bool
-		if err := n.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM networks WHERE label = ?)`, label).Scan(&taken); err != nil {
+		if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM networks WHERE label = ?)`, label).Scan(&taken); err != nil {
 			return "", fmt.Errorf("network label: %w", err)
 		}
 		if !taken {

@@ -332,3 +332,21 @@ func TestSyncCarriesNetworks(t *testing.T) {
 	}
 	checkDays(t, dst)
 }
+
+func TestNetworkLabel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openSyncStore(t, time.Time{})
+	seedNetworks(t, s)
+	for key, want := range map[string]string{
+		"":                          UnknownLabel,
+		homeWiFi:                    "Home",
+		hotspot:                     "Network 2",
+		"gateway:02:00:00:00:00:99": "Network 3", // not stored yet
+		WiFiNetwork("Train"):        "Train",
+	} {
+		if got, err := s.NetworkLabel(ctx, key); err != nil || got != want {
+			t.Errorf("label of %q: %q %v, want %q", key, got, err, want)
+		}
+	}
+}
