@@ -154,6 +154,9 @@ type harness struct {
 	opts    Options // template for every start
 	m       *Monitor
 	fs      *flakyStore
+
+	netMu sync.Mutex
+	net   map[string]string // NIC -> the network it is on now
 }
 
 func newHarness(t *testing.T) *harness {
@@ -191,8 +194,33 @@ func (h *harness) tryStart() error {
 	o.Now, o.Mono = h.clock.Now, h.clock.Mono
 	o.Boot = func(context.Context) (store.Boot, error) { return h.boot, h.bootErr }
 	o.Logger = slog.New(slog.DiscardHandler)
+	if o.Networks == nil {
+		o.Networks = h.networks
+	}
 	h.m = New(h.fs, o)
 	return h.m.Start(h.ctx)
+}
+
+// setNetwork moves a NIC to the network key; the next reading sees it.
+func (h *harness) setNetwork(nic, key string) {
+	h.netMu.Lock()
+	defer h.netMu.Unlock()
+	if h.net == nil {
+		h.net = map[string]string{}
+	}
+	h.net[nic] = key
+}
+
+// networks is the harness's Options.Networks: the networks set by
+// setNetwork, for the NICs asked about.
+func (h *harness) networks(_ context.Context, nics []string) map[string]string {
+	h.netMu.Lock()
+	defer h.netMu.Unlock()
+	out := make(map[string]string, len(nics))
+	for _, n := range nics {
+		out[n] = h.net[n]
+	}
+	return out
 }
 
 // step lets d pass on both clocks and samples.
@@ -259,6 +287,78 @@ func (h *harness) bucketSums() map[string]bucketSum {
 		h.t.Fatal(err)
 	}
 	return out
+}
+
+// networkSums reads the bucket table directly: bytes per NIC and network
+// key of this device.
+func (h *harness) networkSums() map[nicNetwork][2]uint64 {
+	h.t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(filepath.Join(h.dir, store.FileName))+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(h.ctx, `SELECT n.name, w.key, sum(b.sent), sum(b.recv)
+		FROM buckets b JOIN nics n ON n.id = b.nic JOIN networks w ON w.id = b.network
+		WHERE b.device = 1 GROUP BY n.name, w.key`)
+	if err != nil {
+		h.t.Fatalf("read buckets: %v", err)
+	}
+	defer rows.Close()
+	out := map[nicNetwork][2]uint64{}
+	for rows.Next() {
+		var k nicNetwork
+		var v [2]uint64
+		if err := rows.Scan(&k.nic, &k.network, &v[0], &v[1]); err != nil {
+			h.t.Fatal(err)
+		}
+		if v != ([2]uint64{}) {
+			out[k] = v
+		}
+	}
+	if err := rows.Err(); err != nil {
+		h.t.Fatal(err)
+	}
+	return out
+}
+
+// nicNetwork is a NIC on a network (a key).
+type nicNetwork struct{ nic, network string }
+
+// wantNetworkTotals checks that the store holds exactly want per NIC and
+// network, in the buckets and in the lifetime report scoped to both, and
+// nothing elsewhere; then wantTotals checks the sums per NIC.
+func (h *harness) wantNetworkTotals(want map[nicNetwork][2]uint64) {
+	h.t.Helper()
+	got := h.networkSums()
+	perNIC := map[string][2]uint64{}
+	for k, w := range want {
+		if w == ([2]uint64{}) {
+			continue
+		}
+		if got[k] != w {
+			h.t.Errorf("%s on %q: buckets hold %v, want %v", k.nic, k.network, got[k], w)
+		}
+		name := k.network
+		if name == "" {
+			name = store.UnknownLabel // "" would mean every network
+		}
+		r, err := h.st.Lifetime(h.ctx, time.UTC, store.Scope{NIC: k.nic, Network: name})
+		if err != nil {
+			h.t.Fatalf("lifetime of %s on %q: %v", k.nic, k.network, err)
+		}
+		if r.Sent != w[0] || r.Recv != w[1] {
+			h.t.Errorf("%s on %q: lifetime sent %d recv %d, want %v", k.nic, k.network, r.Sent, r.Recv, w)
+		}
+		p := perNIC[k.nic]
+		perNIC[k.nic] = [2]uint64{p[0] + w[0], p[1] + w[1]}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			h.t.Errorf("%s on %q: recorded %v, want nothing", k.nic, k.network, v)
+		}
+	}
+	h.wantTotals(perNIC)
 }
 
 type bucketSum struct {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -66,9 +68,33 @@ func (r *countingReader) count() uint64 {
 	return r.reads
 }
 
+// The networks countingReader's eth0 is on: home until the 40th reading
+// after the baseline, the phone's hotspot from it (the whole interval
+// before it included) until the 70th, then home again.
+var (
+	loopHome  = store.WiFiNetwork("Home")
+	loopPhone = store.GatewayNetwork(net.HardwareAddr{0x02, 0, 0, 0, 0, 0x2a})
+)
+
+// networks is an Options.Networks answering from the count of readings.
+func (r *countingReader) networks(_ context.Context, nics []string) map[string]string {
+	n := r.count() - 1 // the reading just taken
+	network := loopHome
+	if n >= 40 && n < 70 {
+		network = loopPhone
+	}
+	out := map[string]string{}
+	for _, nic := range nics {
+		out[nic] = network
+	}
+	return out
+}
+
 // TestRunLoop runs Run on synctest's fake clock: one reading per poll
 // interval, one flush per flush interval, a last reading and flush when the
-// context ends, and every batch consistent with the counters it carries.
+// context ends, every batch consistent with the counters it carries, and
+// each reading's traffic on the network of its end, across flushes and
+// failed ones.
 func TestRunLoop(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -105,6 +131,7 @@ func TestRunLoop(t *testing.T) {
 					PollInterval:  time.Second,
 					FlushInterval: 30 * time.Second,
 					Read:          kernel.read,
+					Networks:      kernel.networks,
 					Boot:          func(context.Context) (store.Boot, error) { return store.Boot{ID: "b"}, nil },
 				})
 				start := time.Now()
@@ -139,10 +166,12 @@ func TestRunLoop(t *testing.T) {
 				// Each batch's deltas, summed with all before, must equal
 				// its counters minus the baseline: nothing lost or doubled.
 				var sent, recv uint64
+				perNetwork := map[string]uint64{}
 				for i, b := range batches {
 					for _, d := range b.Deltas {
 						sent += d.Sent
 						recv += d.Recv
+						perNetwork[d.Network] += d.Sent
 					}
 					if len(b.Counters) != 1 || b.Counters[0].Sent != sent || b.Counters[0].Recv != recv {
 						t.Errorf("batch %d: counters %+v, deltas so far %d, %d", i, b.Counters, sent, recv)
@@ -157,6 +186,13 @@ func TestRunLoop(t *testing.T) {
 				}
 				if sent != 96*1000 || recv != 96*2000 {
 					t.Errorf("flushed %d, %d; want %d, %d", sent, recv, 96*1000, 96*2000)
+				}
+				// Readings 1-39 and 70-96 at home, 40-69 on the phone.
+				if want := map[string]uint64{loopHome: 66 * 1000, loopPhone: 30 * 1000}; !maps.Equal(perNetwork, want) {
+					t.Errorf("sent per network %v, want %v", perNetwork, want)
+				}
+				if s := m.Snapshot(); len(s.NICs) != 1 || s.NICs[0].Network != loopHome {
+					t.Errorf("snapshot NICs %+v, want eth0 at home", s.NICs)
 				}
 				if s := m.Snapshot(); s.FlushError != "" || !s.LastFlush.Equal(last.At) {
 					t.Errorf("snapshot flush error %q, last flush %v; want none, %v", s.FlushError, s.LastFlush, last.At)
