@@ -387,14 +387,27 @@ func startTray(t testing.TB, addr string, extra ...string) *trayProcess {
 // until the monitor has sampled it.
 func (p *trayProcess) tick(t *testing.T) {
 	t.Helper()
-	if _, err := p.stdin.WriteString("tick\n"); err != nil {
+	p.command(t, "tick")
+}
+
+// network moves the helper's NIC to the Wi-Fi network name; the next
+// tick's reading sees it.
+func (p *trayProcess) network(t *testing.T, name string) {
+	t.Helper()
+	p.command(t, "network "+name)
+}
+
+// command sends the helper one line and waits for its acknowledgement.
+func (p *trayProcess) command(t *testing.T, line string) {
+	t.Helper()
+	if _, err := p.stdin.WriteString(line + "\n"); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.stdin.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	if !p.acks.Scan() || p.acks.Text() != "ok" {
-		t.Fatalf("tick not acknowledged: %q %v", p.acks.Text(), p.acks.Err())
+		t.Fatalf("%q not acknowledged: %q %v", line, p.acks.Text(), p.acks.Err())
 	}
 }
 

@@ -138,12 +138,12 @@ func TestTrayOverDBus(t *testing.T) {
 	t.Run("export CSV", func(t *testing.T) {
 		// Pause flushed the sampled second; the seeded bucket holds it. The
 		// month's seed is a row of its own unless today is the 1st.
-		wantRows := [][]string{{"bucket_start_utc", "bucket_start_local", "device", "nic", "bytes_sent", "bytes_received"}}
+		wantRows := [][]string{store.ExportColumns}
 		if today.Day != 1 {
 			first := (store.Date{Year: today.Year, Month: today.Month, Day: 1}).Start(helperZone)
-			wantRows = append(wantRows, []string{first.UTC().Format(time.RFC3339), first.Format(time.RFC3339), st.DeviceID(), "eth0", "0", "10000000000"})
+			wantRows = append(wantRows, []string{first.UTC().Format(time.RFC3339), first.Format(time.RFC3339), st.DeviceID(), "eth0", "", store.UnknownLabel, "0", "10000000000"})
 		}
-		wantRows = append(wantRows, []string{p.base.UTC().Format(time.RFC3339), p.base.Format(time.RFC3339), st.DeviceID(), "eth0",
+		wantRows = append(wantRows, []string{p.base.UTC().Format(time.RFC3339), p.base.Format(time.RFC3339), st.DeviceID(), "eth0", "", store.UnknownLabel,
 			strconv.Itoa(helperSeedSent + helperStepSent), strconv.Itoa(helperSeedRecv + helperStepRecv)})
 
 		it.click(t, root.find("CSV").ID)
@@ -267,6 +267,26 @@ func TestTrayStartupPublishesIconAndTooltip(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTrayTooltipShowsNetwork checks that the tooltip names the network
+// the monitor's last reading found, beside today's usage, and follows a
+// change of network at the next reading.
+func TestTrayTooltipShowsNetwork(t *testing.T) {
+	t.Parallel()
+	addr := startBus(t)
+	w := startWatcher(t, addr)
+	p := startTray(t, addr, "PB_NETWORK=Home Wi-Fi")
+	it := w.waitRegistered(t, waitFor)
+	if got, want := it.tooltip(t), expectedTooltip()+" · Home Wi-Fi"; got != want {
+		t.Errorf("ToolTip = %q, want %q", got, want)
+	}
+	p.network(t, "Phone hotspot")
+	p.tick(t)
+	eventually(t, waitFor, "tooltip with the new network", func() (bool, string) {
+		tip := it.tooltip(t)
+		return strings.HasPrefix(tip, "↑ 1.2 MB/s  ↓ 5.4 MB/s — Today ") && strings.HasSuffix(tip, " · Phone hotspot"), tip
+	})
 }
 
 // TestTrayShowsSyncAndProblems checks the sync line, a failing component

@@ -98,6 +98,11 @@ type Deps struct {
 	// Sync is nil when no database URL is configured: the "Cloud sync"
 	// item is then disabled and says why.
 	Sync Sync
+	// Network returns the label of the network the device is on now
+	// ("Home Wi-Fi"), shown beside today's usage in the tooltip; "" when
+	// it is unknown or there is none. It is called on every refresh, so
+	// it must be cheap. Nil: no network is shown.
+	Network func() string
 }
 
 // Options are the optional settings of New; zero values mean defaults.

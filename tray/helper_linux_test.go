@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -75,6 +76,50 @@ func (c *helperClock) read(context.Context) ([]monitor.Counter, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return []monitor.Counter{{Name: helperNIC, Sent: c.tick * helperStepSent, Recv: c.tick * helperStepRecv}}, nil
+}
+
+// helperSSID is the Wi-Fi network the helper's NIC is on, changed by the
+// parent with "network NAME", and the labels of the networks it was on, as
+// the store makes them: a Wi-Fi network's label is its SSID.
+type helperSSID struct {
+	mu     sync.Mutex
+	name   string
+	labels map[string]string // network key -> label
+}
+
+func (s *helperSSID) set(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.name = name
+	if s.labels == nil {
+		s.labels = map[string]string{}
+	}
+	s.labels[store.WiFiNetwork(name)] = name
+}
+
+// networks is the helper's monitor.Options.Networks: every NIC is on the
+// current Wi-Fi network.
+func (s *helperSSID) networks(_ context.Context, nics []string) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(nics))
+	for _, n := range nics {
+		out[n] = store.WiFiNetwork(s.name)
+	}
+	return out
+}
+
+// label is the label of the network of the first NIC in snap that has
+// one, as the app's tray wiring finds it.
+func (s *helperSSID) label(snap monitor.Snapshot) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range snap.NICs {
+		if l := s.labels[n.Network]; l != "" {
+			return l
+		}
+	}
+	return ""
 }
 
 // fakeSync is a sync engine that fails until switched off.
@@ -167,6 +212,13 @@ func trayHelper() error {
 		now, interval = testenv.Clock(), time.Second
 		mopts = monitor.Options{Logger: mopts.Logger, Now: now}
 	}
+	ssid := &helperSSID{}
+	if name := os.Getenv("PB_NETWORK"); name != "" {
+		// The app's wiring: the monitor learns each NIC's network, the
+		// tray shows the label of the one in the snapshot.
+		ssid.set(name)
+		mopts.Networks = ssid.networks
+	}
 	mon := monitor.New(st, mopts)
 	if err := mon.Start(ctx); err != nil {
 		return err
@@ -181,6 +233,9 @@ func trayHelper() error {
 	deps := Deps{
 		Monitor: mon, Store: st, Pricing: report.DefaultPricing,
 		DashboardURL: helperDashboard, Autostart: LoginItem{Exe: exe},
+	}
+	if mopts.Networks != nil {
+		deps.Network = func() string { return ssid.label(mon.Snapshot()) }
 	}
 	if os.Getenv("PB_SYNC") == "failing" {
 		deps.Sync = &fakeSync{st: SyncStatus{State: SyncFailing, LastError: "dial tcp 127.0.0.1:5432: connect: connection refused"}}
@@ -206,6 +261,11 @@ func trayHelper() error {
 				clock.advance()
 				mon.Sample(ctx)
 				fmt.Println("ok")
+			default:
+				if name, ok := strings.CutPrefix(sc.Text(), "network "); ok {
+					ssid.set(name)
+					fmt.Println("ok")
+				}
 			}
 		}
 	}()

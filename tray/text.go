@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf16"
 
 	"github.com/packetbuddy/packetbuddy/report"
@@ -16,6 +17,7 @@ type view struct {
 	paused               bool
 	todaySent, todayRecv uint64
 	monthSent, monthRecv uint64
+	network              string      // the current network's label; "" when unknown
 	sync                 *SyncStatus // nil: not configured
 	problems             []string
 }
@@ -39,6 +41,11 @@ func (v view) iconState() icon.State {
 // (NOTIFYICONDATA.szTip holds 128 including the terminating NUL).
 const maxTooltip = 127
 
+// maxNetworkLabel is the most of the tooltip, in UTF-16 code units, a
+// network's label takes (labels hold up to 64 characters), so that a
+// problem line after it still shows.
+const maxNetworkLabel = 32
+
 // usageText renders "1.32 GB · ₹9.90", leaving out the cost when no rate
 // is configured.
 func usageText(p report.Pricing, sent, recv uint64) string {
@@ -58,9 +65,9 @@ func rateText(u report.Units, bytesPerSec float64) string {
 }
 
 // tooltipText is the tray tooltip:
-// "↑ 1.2 MB/s  ↓ 5.4 MB/s — Today 1.32 GB · ₹9.90", with "Paused" in place
-// of the speed while paused and the first problem appended, cut to the
-// Windows limit.
+// "↑ 1.2 MB/s  ↓ 5.4 MB/s — Today 1.32 GB · ₹9.90 · Home Wi-Fi", with
+// "Paused" in place of the speed while paused, the current network when
+// known and the first problem appended, cut to the Windows limit.
 func tooltipText(p report.Pricing, v view) string {
 	var b strings.Builder
 	if v.paused {
@@ -70,11 +77,28 @@ func tooltipText(p report.Pricing, v view) string {
 	}
 	b.WriteString(" — Today ")
 	b.WriteString(usageText(p, v.todaySent, v.todayRecv))
+	if label := networkText(v.network); label != "" {
+		b.WriteString(" · ")
+		b.WriteString(label)
+	}
 	if len(v.problems) > 0 {
 		b.WriteString("\n⚠ ")
 		b.WriteString(v.problems[0])
 	}
 	return truncateUTF16(b.String(), maxTooltip)
+}
+
+// networkText is a network's label as the tooltip shows it: on one line
+// (an SSID may hold control characters), without surrounding space, and
+// cut to maxNetworkLabel.
+func networkText(label string) string {
+	label = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, label)
+	return truncateUTF16(strings.TrimSpace(label), maxNetworkLabel)
 }
 
 // titleText is the compact speed for the macOS menu bar.

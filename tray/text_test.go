@@ -26,6 +26,15 @@ func TestTooltipText(t *testing.T) {
 		{"paused", inr, view{paused: true, up: 5, todayRecv: 2e9}, "Paused — Today 2.00 GB · ₹15.00"},
 		{"no rates, IEC", free, view{up: 1536, down: 3 << 20, todayRecv: 5 << 30}, "↑ 1.5 KiB/s  ↓ 3.0 MiB/s — Today 5.00 GiB"},
 		{"problem", inr, view{problems: []string{"dashboard: port taken"}}, "↑ 0 B/s  ↓ 0 B/s — Today 0 B · ₹0.00\n⚠ dashboard: port taken"},
+		{"network", inr, view{up: 1.2e6, down: 5.4e6, todaySent: 301_200_000, todayRecv: 1_018_800_000, network: "Home Wi-Fi"},
+			"↑ 1.2 MB/s  ↓ 5.4 MB/s — Today 1.32 GB · ₹9.90 · Home Wi-Fi"},
+		{"network, no rates", free, view{todayRecv: 5 << 30, network: "Network 2"}, "↑ 0 B/s  ↓ 0 B/s — Today 5.00 GiB · Network 2"},
+		{"network while paused, with a problem", inr, view{paused: true, network: "Phone", problems: []string{"saving usage: disk full"}},
+			"Paused — Today 0 B · ₹0.00 · Phone\n⚠ saving usage: disk full"},
+		{"unknown network", inr, view{network: ""}, "↑ 0 B/s  ↓ 0 B/s — Today 0 B · ₹0.00"},
+		{"blank label", inr, view{network: " \t "}, "↑ 0 B/s  ↓ 0 B/s — Today 0 B · ₹0.00"},
+		{"label with a newline", inr, view{network: "Café\nGuest"}, "↑ 0 B/s  ↓ 0 B/s — Today 0 B · ₹0.00 · Café Guest"},
+		{"long label is cut", inr, view{network: strings.Repeat("Hotspot ", 8)}, "↑ 0 B/s  ↓ 0 B/s — Today 0 B · ₹0.00 · Hotspot Hotspot Hotspot Hotspot…"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,6 +54,24 @@ func TestTooltipFitsWindows(t *testing.T) {
 	}
 	if !strings.HasSuffix(got, "…") {
 		t.Errorf("cut tooltip does not end with an ellipsis: %q", got)
+	}
+}
+
+// TestTooltipNetworkFitsWindows: the longest label a network can have (64
+// characters, astral ones counting two UTF-16 units) with the widest
+// figures stays within the Windows limit and leaves room for a problem.
+func TestTooltipNetworkFitsWindows(t *testing.T) {
+	t.Parallel()
+	p := report.Pricing{Currency: "CHF ", RateSentPerGB: 1e6, Units: report.UnitsDecimal}
+	for _, label := range []string{strings.Repeat("W", 64), strings.Repeat("𝄞", 64)} {
+		v := view{up: 999e12, down: 999e12, todaySent: 1 << 62, network: label, problems: []string{"saving usage: disk full"}}
+		got := tooltipText(p, v)
+		if n := len(utf16.Encode([]rune(got))); n > maxTooltip {
+			t.Errorf("tooltip is %d UTF-16 units, more than %d: %q", n, maxTooltip, got)
+		}
+		if !strings.Contains(got, "\n⚠ saving usage") {
+			t.Errorf("a long network label crowds out the problem: %q", got)
+		}
 	}
 }
 

@@ -303,6 +303,9 @@ func (t *Tray) compute(ctx context.Context) view {
 		s := t.d.Sync.Status()
 		v.sync = &s
 	}
+	if t.d.Network != nil {
+		v.network = t.d.Network()
+	}
 	v.problems = t.problemList(snap)
 	return v
 }
