@@ -13,6 +13,11 @@
 // with traffic while the app is down, and the NIC being deleted and
 // re-created; a second instance on the same data directory is refused.
 //
+// One test gives the veth a default route through its peer and changes the
+// peer's MAC address twice while one connection stays open: another
+// gateway is another network, and each network's totals must equal the
+// kernel's bytes over its phases, through a kill -9 and a restart.
+//
 // Every test has its own namespaces, data directory and dashboard (on its
 // namespace's own loopback), so the tests run in parallel. The running
 // binary uses the real clock, and the tests ask only for lifetime totals and

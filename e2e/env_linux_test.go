@@ -33,7 +33,8 @@ const (
 	flushInterval = time.Second
 	dashboardAddr = "127.0.0.1:7373" // on namespace A's own loopback
 
-	// testBudget bounds everything one test does after the binary is built.
+	// testBudget bounds everything one test does after the binary is built
+	// (newEnvBudget sets another bound).
 	testBudget = 50 * time.Second
 )
 
@@ -53,13 +54,14 @@ addr = %q
 // directory and a configuration for the app, and a time budget.
 type env struct {
 	t          *testing.T
-	ctx        context.Context // bounded by testBudget; canceled when the test ends
+	ctx        context.Context // bounded by budget; canceled when the test ends
 	bin        string          // the packetbuddy binary
 	self       string          // this test binary, for helper processes
 	nsA, nsB   string
 	dataDir    string
 	configPath string
 	appEnv     []string
+	budget     time.Duration // ctx's bound
 }
 
 var netnsSeq atomic.Int64
@@ -68,13 +70,19 @@ var netnsSeq atomic.Int64
 // namespaces and the veth pair. Everything is removed in t.Cleanup.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvBudget(t, testBudget)
+}
+
+// newEnvBudget is newEnv for a test that needs more time than testBudget.
+func newEnvBudget(t *testing.T, budget time.Duration) *env {
+	t.Helper()
 	requireNetns(t)
 	bin := binary(t)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatalf("os.Executable: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), testBudget)
+	ctx, cancel := context.WithTimeout(t.Context(), budget)
 	t.Cleanup(cancel)
 
 	dir := t.TempDir()
@@ -85,6 +93,7 @@ func newEnv(t *testing.T) *env {
 		self:       self,
 		dataDir:    filepath.Join(dir, "data"),
 		configPath: filepath.Join(dir, "packetbuddy.toml"),
+		budget:     budget,
 	}
 	if err := os.WriteFile(e.configPath, []byte(appConfig), 0o600); err != nil {
 		t.Fatal(err)
@@ -290,6 +299,6 @@ func (e *env) sleep(d time.Duration) {
 	select {
 	case <-time.After(d):
 	case <-e.ctx.Done():
-		e.t.Fatalf("test budget of %s exhausted: %v", testBudget, e.ctx.Err())
+		e.t.Fatalf("test budget of %s exhausted: %v", e.budget, e.ctx.Err())
 	}
 }

@@ -26,6 +26,7 @@ type runningTransfer struct {
 // helperProcess is a started helper whose stdout arrives line by line.
 type helperProcess struct {
 	cmd    *exec.Cmd
+	stdin  io.WriteCloser // nil unless started by startHelperStdin
 	stderr *testenv.Buffer
 	lines  chan string // closed at the end of stdout
 	res    chan error  // Wait's result, sent after lines is closed
@@ -33,6 +34,18 @@ type helperProcess struct {
 
 // startHelper starts a helper process of the given mode inside ns.
 func (e *env) startHelper(ns, mode string, vars ...string) *helperProcess {
+	e.t.Helper()
+	return e.startHelperProcess(ns, mode, false, vars)
+}
+
+// startHelperStdin is startHelper for a helper that reads commands from
+// its stdin, which the caller closes.
+func (e *env) startHelperStdin(ns, mode string, vars ...string) *helperProcess {
+	e.t.Helper()
+	return e.startHelperProcess(ns, mode, true, vars)
+}
+
+func (e *env) startHelperProcess(ns, mode string, withStdin bool, vars []string) *helperProcess {
 	e.t.Helper()
 	h := &helperProcess{
 		cmd:    e.helper(e.ctx, ns, mode, vars...),
@@ -44,6 +57,11 @@ func (e *env) startHelper(ns, mode string, vars ...string) *helperProcess {
 	stdout, err := h.cmd.StdoutPipe()
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	if withStdin {
+		if h.stdin, err = h.cmd.StdinPipe(); err != nil {
+			e.t.Fatal(err)
+		}
 	}
 	if err := h.cmd.Start(); err != nil {
 		e.t.Fatalf("starting %s helper in %s: %v", mode, ns, err)
@@ -60,9 +78,22 @@ func (e *env) startHelper(ns, mode string, vars ...string) *helperProcess {
 func (e *env) startTransfer(n int64, chunk int, pause time.Duration) *runningTransfer {
 	e.t.Helper()
 	tr := &runningTransfer{e: e, n: n, half: make(chan struct{}), finished: make(chan struct{})}
-	sink := e.startHelper(e.nsB, "listen", "PB_E2E_LISTEN="+addrB+":0")
+	sink, addr := e.startSink()
+	sender := e.startHelper(e.nsA, "send", "PB_E2E_ADDR="+addr,
+		"PB_E2E_BYTES="+strconv.FormatInt(n, 10), "PB_E2E_CHUNK="+strconv.Itoa(chunk),
+		"PB_E2E_PAUSE="+pause.String())
+	go func() {
+		defer close(tr.finished)
+		tr.err = tr.follow(sender, sink)
+	}()
+	return tr
+}
 
-	var addr string
+// startSink starts a listener in namespace B, for one connection, and
+// returns it with its address.
+func (e *env) startSink(vars ...string) (sink *helperProcess, addr string) {
+	e.t.Helper()
+	sink = e.startHelper(e.nsB, "listen", append([]string{"PB_E2E_LISTEN=" + addrB + ":0"}, vars...)...)
 	select {
 	case line, ok := <-sink.lines:
 		var found bool
@@ -76,15 +107,7 @@ func (e *env) startTransfer(n int64, chunk int, pause time.Duration) *runningTra
 	case <-e.ctx.Done():
 		e.t.Fatalf("test budget exhausted waiting for the listener: %v", e.ctx.Err())
 	}
-
-	sender := e.startHelper(e.nsA, "send", "PB_E2E_ADDR="+addr,
-		"PB_E2E_BYTES="+strconv.FormatInt(n, 10), "PB_E2E_CHUNK="+strconv.Itoa(chunk),
-		"PB_E2E_PAUSE="+pause.String())
-	go func() {
-		defer close(tr.finished)
-		tr.err = tr.follow(sender, sink)
-	}()
-	return tr
+	return sink, addr
 }
 
 // follow reads the sender's and the sink's reports until both have exited:
