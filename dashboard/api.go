@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -55,7 +56,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// query is the parsed common parameters: nic=, device=, tz=.
+// query is the parsed common parameters: nic=, device=, network=, tz=.
 type query struct {
 	vals  url.Values
 	scope store.Scope
@@ -75,7 +76,7 @@ func (s *Server) parseQuery(r *http.Request) (query, error) {
 			return q, badParam(k, "given more than once")
 		}
 	}
-	q.scope = store.Scope{NIC: q.vals.Get("nic"), Device: q.vals.Get("device")}
+	q.scope = store.Scope{NIC: q.vals.Get("nic"), Device: q.vals.Get("device"), Network: q.vals.Get("network")}
 	if tz := q.vals.Get("tz"); tz != "" {
 		loc, err := time.LoadLocation(tz)
 		if err != nil || tz == "Local" || strings.Contains(tz, "..") {
@@ -84,6 +85,17 @@ func (s *Server) parseQuery(r *http.Request) (query, error) {
 		q.loc = loc
 	}
 	return q, nil
+}
+
+// only refuses every parameter but names, for an endpoint that takes
+// no others.
+func (q query) only(endpoint string, names ...string) error {
+	for _, k := range slices.Sorted(maps.Keys(q.vals)) {
+		if !slices.Contains(names, k) {
+			return badParam(k, "unknown parameter: %s takes %s", endpoint, strings.Join(names, ", "))
+		}
+	}
+	return nil
 }
 
 func (q query) date(name string) (store.Date, bool, error) {
@@ -120,26 +132,68 @@ func (s *Server) includesLocal(sc store.Scope) bool {
 
 // addUnflushed adds traffic the monitor counted but has not flushed yet to
 // a report that covers now, so the dashboard is live rather than one flush
-// interval behind.
-func (s *Server) addUnflushed(r *store.Report, sc store.Scope) uint64 {
+// interval behind. net is the report's network (see usageQuery). It
+// returns the bytes it added.
+func (s *Server) addUnflushed(ctx context.Context, r *store.Report, sc store.Scope, net networkFilter) (uint64, error) {
+	if !s.coversLive(r, sc) {
+		return 0, nil
+	}
 	now := s.opts.Now()
-	if s.live == nil || !s.includesLocal(sc) || now.Before(r.Start) || !now.Before(r.End) {
-		return 0
+	byNet := s.unflushedByNetwork(r.Start, sc.NIC, net)
+	var total store.Traffic
+	for _, t := range byNet {
+		total = total.Add(t)
 	}
-	sent, recv := s.live.Unflushed(r.Start, sc.NIC)
-	if sent == 0 && recv == 0 {
-		return 0
+	if total.IsZero() {
+		return 0, nil
 	}
-	r.Sent += sent
-	r.Recv += recv
+	r.Sent += total.Sent
+	r.Recv += total.Received
 	for i := len(r.Series) - 1; i >= 0; i-- {
 		if !r.Series[i].Start.After(now) {
-			r.Series[i].Sent += sent
-			r.Series[i].Recv += recv
+			r.Series[i].Sent += total.Sent
+			r.Series[i].Recv += total.Received
 			break
 		}
 	}
-	// Per NIC: ask per name, so that each NIC's share is exact.
+	s.addUnflushedByNIC(r, sc, net)
+	return total.Sent + total.Received, s.addUnflushedByNetwork(ctx, r, byNet)
+}
+
+// coversLive reports whether a report includes this device's traffic of
+// now, which the monitor has partly not flushed yet.
+func (s *Server) coversLive(r *store.Report, sc store.Scope) bool {
+	now := s.opts.Now()
+	return s.live != nil && s.includesLocal(sc) && !now.Before(r.Start) && now.Before(r.End)
+}
+
+// unflushedByNetwork is the monitor's unflushed traffic since a time, per
+// network key, of one NIC or ("") all, and of one network or all.
+func (s *Server) unflushedByNetwork(since time.Time, nic string, net networkFilter) map[string]store.Traffic {
+	byNet := s.live.UnflushedByNetwork(since, nic)
+	if net.one {
+		for k := range byNet {
+			if k != net.key {
+				delete(byNet, k)
+			}
+		}
+	}
+	return byNet
+}
+
+// unflushed is the monitor's unflushed traffic since a time, of one NIC or
+// ("") all, and of one network or all.
+func (s *Server) unflushed(since time.Time, nic string, net networkFilter) (sent, recv uint64) {
+	if !net.one {
+		return s.live.Unflushed(since, nic)
+	}
+	t := s.live.UnflushedByNetwork(since, nic)[net.key]
+	return t.Sent, t.Received
+}
+
+// addUnflushedByNIC adds each NIC's unflushed traffic to its share of r,
+// asking per name so that each share is exact.
+func (s *Server) addUnflushedByNIC(r *store.Report, sc store.Scope, net networkFilter) {
 	names := map[string]bool{}
 	for _, n := range r.ByNIC {
 		names[n.NIC] = true
@@ -151,7 +205,7 @@ func (s *Server) addUnflushed(r *store.Report, sc store.Scope) uint64 {
 	}
 	changed := false
 	for name := range names {
-		ns, nr := s.live.Unflushed(r.Start, name)
+		ns, nr := s.unflushed(r.Start, name, net)
 		if ns == 0 && nr == 0 {
 			continue
 		}
@@ -166,16 +220,47 @@ func (s *Server) addUnflushed(r *store.Report, sc store.Scope) uint64 {
 	}
 	if changed {
 		slices.SortFunc(r.ByNIC, func(a, b store.NICTotal) int {
-			if x, y := a.Sent+a.Recv, b.Sent+b.Recv; x != y {
-				if x > y {
-					return -1
-				}
-				return 1
-			}
-			return strings.Compare(a.NIC, b.NIC)
+			return byTotal(a.Sent+a.Recv, b.Sent+b.Recv, a.NIC, b.NIC)
 		})
 	}
-	return sent + recv
+}
+
+// addUnflushedByNetwork adds each network's unflushed traffic to its share
+// of r. A network the report does not list yet gets its label from the
+// store (for one first used since the last flush, the label the next
+// flush will give it).
+func (s *Server) addUnflushedByNetwork(ctx context.Context, r *store.Report, byNet map[string]store.Traffic) error {
+	for key, t := range byNet {
+		if t.IsZero() {
+			continue
+		}
+		i := slices.IndexFunc(r.ByNetwork, func(n store.NetworkTotal) bool { return n.Key == key })
+		if i < 0 {
+			label, err := s.st.NetworkLabel(ctx, key)
+			if err != nil {
+				return err
+			}
+			r.ByNetwork = append(r.ByNetwork, store.NetworkTotal{Key: key, Label: label})
+			i = len(r.ByNetwork) - 1
+		}
+		r.ByNetwork[i].Sent += t.Sent
+		r.ByNetwork[i].Recv += t.Received
+	}
+	slices.SortFunc(r.ByNetwork, func(a, b store.NetworkTotal) int {
+		return byTotal(a.Sent+a.Recv, b.Sent+b.Recv, a.Label, b.Label)
+	})
+	return nil
+}
+
+// byTotal orders shares of a report: the largest total first, then by name.
+func byTotal(x, y uint64, a, b string) int {
+	if x != y {
+		if x > y {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a, b)
 }
 
 // usageQuery reads a report (and gaps, and top days when n > 0) through
@@ -183,12 +268,16 @@ func (s *Server) addUnflushed(r *store.Report, sc store.Scope) uint64 {
 func (s *Server) usageQuery(ctx context.Context, q query, key string, top int, load func(ctx context.Context) (store.Report, error)) (cachedResult, error) {
 	s.noticeSync()
 	version := s.snapshot().LastFlush
-	// Quoted: device and NIC names may contain the separator.
-	key += "|" + q.loc.String() + "|" + strconv.Quote(q.scope.Device) + "|" + strconv.Quote(q.scope.NIC)
+	// Quoted: device, NIC and network names may contain the separator.
+	key += "|" + q.loc.String() + "|" + strconv.Quote(q.scope.Device) + "|" + strconv.Quote(q.scope.NIC) + "|" + strconv.Quote(q.scope.Network)
 	return s.cache.get(ctx, key, version, s.opts.Now(), func(ctx context.Context) (cachedResult, error) {
 		var res cachedResult
 		var err error
 		if res.rep, err = load(ctx); err != nil {
+			return res, err
+		}
+		// The store accepted the scope: its network is known.
+		if res.net, err = s.resolveNetwork(ctx, q.scope.Network); err != nil {
 			return res, err
 		}
 		if top > 0 {
@@ -196,20 +285,28 @@ func (s *Server) usageQuery(ctx context.Context, q query, key string, top int, l
 				return res, err
 			}
 		}
-		res.gaps = []store.Gap{}
-		if s.includesLocal(q.scope) {
-			gaps, err := s.st.Gaps(ctx, res.rep.Start, res.rep.End)
-			if err != nil {
-				return res, err
-			}
-			for _, g := range gaps {
-				if q.scope.NIC == "" || g.NIC == q.scope.NIC {
-					res.gaps = append(res.gaps, g)
-				}
-			}
-		}
-		return res, nil
+		res.gaps, err = s.scopeGaps(ctx, q.scope, res.net, res.rep.Start, res.rep.End)
+		return res, err
 	})
+}
+
+// scopeGaps returns the labelled traffic records of a scope overlapping
+// [from, to): gaps are this device's only.
+func (s *Server) scopeGaps(ctx context.Context, sc store.Scope, net networkFilter, from, to time.Time) ([]store.Gap, error) {
+	out := []store.Gap{}
+	if !s.includesLocal(sc) {
+		return out, nil
+	}
+	gaps, err := s.st.Gaps(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gaps {
+		if (sc.NIC == "" || g.NIC == sc.NIC) && net.match(g.Network) {
+			out = append(out, g)
+		}
+	}
+	return out, nil
 }
 
 // respond renders a query result in the usage shape with the current
@@ -222,7 +319,11 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, q query, res ca
 	}
 	pr := prefs.Pricing()
 	rep := res.rep
-	unflushed := s.addUnflushed(&rep, q.scope)
+	unflushed, err := s.addUnflushed(r.Context(), &rep, q.scope, res.net)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	out := Usage{JSON: pr.Report(rep, res.top), Gaps: res.gaps, UnflushedBytes: unflushed}
 	if now := s.opts.Now(); month && !now.Before(rep.Start) && now.Before(rep.End) {
 		elapsed := now.Sub(rep.Start).Seconds()

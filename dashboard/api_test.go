@@ -411,8 +411,19 @@ func TestLive(t *testing.T) {
 		if w.Code != 200 {
 			t.Fatalf("status %d", w.Code)
 		}
-		if v := decode[LiveView](t, w); len(v.Points) < 3 || v.Up <= 0 || len(v.NICs) != 1 || v.NICs[0].Name != "eth0" {
+		v := decode[LiveView](t, w)
+		if len(v.Points) < 3 || v.Up <= 0 || len(v.NICs) != 1 || v.NICs[0].Name != "eth0" || v.NICs[0].Network != officeKey {
 			t.Errorf("live after 0.5 s of traffic: %+v", v)
+		}
+		if len(v.Networks) != 1 || v.Networks[0].Key != officeKey || v.Networks[0].Label != officeLabel || len(v.Networks[0].NICs) != 1 {
+			t.Errorf("live networks %+v", v.Networks)
+		}
+		// A network not recorded yet has the label it will get.
+		e.counters.setNetwork("gateway:02:00:5e:00:00:02")
+		time.Sleep(200 * time.Millisecond)
+		synctest.Wait()
+		if v := decode[LiveView](t, do(t, h, req{path: "/api/live"})); len(v.Networks) != 1 || v.Networks[0].Label != "Network 2" {
+			t.Errorf("live networks on a new gateway %+v", v.Networks)
 		}
 	})
 }

@@ -22,12 +22,14 @@ type cachedResult struct {
 	rep  store.Report
 	top  []store.Point
 	gaps []store.Gap
+	net  networkFilter // the scope's network, resolved to its key
 }
 
 // clone returns a copy whose slices the caller may change.
 func (c cachedResult) clone() cachedResult {
 	c.rep.Series = slices.Clone(c.rep.Series)
 	c.rep.ByNIC = slices.Clone(c.rep.ByNIC)
+	c.rep.ByNetwork = slices.Clone(c.rep.ByNetwork)
 	return c
 }
 

@@ -56,6 +56,27 @@ type fakeCounters struct {
 	sent, recv uint64
 	stepSent   uint64
 	stepRecv   uint64
+	network    string // the key of eth0's network
+}
+
+// networks is the monitor's network detector: eth0 is on f.network.
+func (f *fakeCounters) networks(ctx context.Context, nics []string) map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]string{}
+	for _, n := range nics {
+		if n == "eth0" {
+			out[n] = f.network
+		}
+	}
+	return out
+}
+
+// setNetwork moves eth0 to another network.
+func (f *fakeCounters) setNetwork(key string) {
+	f.mu.Lock()
+	f.network = key
+	f.mu.Unlock()
 }
 
 func (f *fakeCounters) read(ctx context.Context) ([]monitor.Counter, error) {
@@ -74,13 +95,23 @@ func (f *fakeCounters) setTraffic(on bool) {
 	f.mu.Unlock()
 }
 
+// The networks of the test database: eth0 is on the office's wired
+// network today (its gateway's MAC; "Network 1"), wlan0 on the "Home"
+// Wi-Fi; the older days were counted before networks were (unknown).
+const (
+	officeKey   = "gateway:02:00:5e:00:00:01"
+	officeLabel = "Network 1"
+	homeKey     = "wifi:Home"
+	homeLabel   = "Home"
+)
+
 // seed is the known usage of the test database, in UTC.
 type seed struct {
-	nic   string
-	at    time.Time
-	sent  uint64
-	recv  uint64
-	label string
+	nic     string
+	network string
+	at      time.Time
+	sent    uint64
+	recv    uint64
 }
 
 // testToday is the UTC date the seeded "today" rows are in: today by the
@@ -92,8 +123,8 @@ func testToday() store.Date { return store.DateOf(testenv.Now().UTC()) }
 func seedRows() []seed {
 	d := testToday().Start(time.UTC)
 	rows := []seed{
-		{nic: "eth0", at: d, sent: 1_000_000, recv: 5_000_000},
-		{nic: "wlan0", at: d.Add(time.Hour), sent: 250_000, recv: 750_000},
+		{nic: "eth0", network: officeKey, at: d, sent: 1_000_000, recv: 5_000_000},
+		{nic: "wlan0", network: homeKey, at: d.Add(time.Hour), sent: 250_000, recv: 750_000},
 	}
 	for i := 1; i <= 40; i++ {
 		rows = append(rows, seed{nic: "eth0", at: d.AddDate(0, 0, -i).Add(12 * time.Hour), sent: uint64(i) * 1_000_000, recv: 2 * uint64(i) * 1_000_000})
@@ -103,8 +134,17 @@ func seedRows() []seed {
 
 // sumSeed adds up the seeded usage in [from, to).
 func sumSeed(from, to time.Time, nic string) (sent, recv uint64) {
+	return sumSeedIf(from, to, func(r seed) bool { return nic == "" || nic == r.nic })
+}
+
+// sumSeedNetwork adds up the seeded usage over one network in [from, to).
+func sumSeedNetwork(from, to time.Time, network string) (sent, recv uint64) {
+	return sumSeedIf(from, to, func(r seed) bool { return r.network == network })
+}
+
+func sumSeedIf(from, to time.Time, keep func(seed) bool) (sent, recv uint64) {
 	for _, r := range seedRows() {
-		if !r.at.Before(from) && r.at.Before(to) && (nic == "" || nic == r.nic) {
+		if !r.at.Before(from) && r.at.Before(to) && keep(r) {
 			sent += r.sent
 			recv += r.recv
 		}
@@ -141,16 +181,17 @@ func newTestEnvSeeded(t testing.TB, seeded bool) *testEnv {
 		rows = nil
 	}
 	for _, r := range rows {
-		b.Deltas = append(b.Deltas, store.Delta{NIC: r.nic, Start: r.at.Unix(), Sent: r.sent, Recv: r.recv})
+		b.Deltas = append(b.Deltas, store.Delta{NIC: r.nic, Network: r.network, Start: r.at.Unix(), Sent: r.sent, Recv: r.recv})
 	}
 	if err := st.Flush(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	fc := &fakeCounters{stepSent: 1500, stepRecv: 12000}
+	fc := &fakeCounters{stepSent: 1500, stepRecv: 12000, network: officeKey}
 	mon := monitor.New(st, monitor.Options{
 		PollInterval:  100 * time.Millisecond,
 		FlushInterval: time.Hour,
 		Read:          fc.read,
+		Networks:      fc.networks,
 		Boot:          func(context.Context) (store.Boot, error) { return store.Boot{ID: "test-boot"}, nil },
 		Now:           testenv.Now,
 	})
@@ -223,5 +264,9 @@ func mustListen(t testing.TB) net.Listener {
 func exportColumns() []string { return store.ExportColumns }
 
 func storeBatch(nic string, at time.Time, sent, recv uint64) store.Batch {
-	return store.Batch{At: testenv.Now(), Deltas: []store.Delta{{NIC: nic, Start: at.Unix(), Sent: sent, Recv: recv}}}
+	return networkBatch(nic, "", at, sent, recv)
+}
+
+func networkBatch(nic, network string, at time.Time, sent, recv uint64) store.Batch {
+	return store.Batch{At: testenv.Now(), Deltas: []store.Delta{{NIC: nic, Network: network, Start: at.Unix(), Sent: sent, Recv: recv}}}
 }

@@ -26,6 +26,8 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/summary", s.summary},
 		{"GET", "/api/export", s.export},
 		{"GET", "/api/nics", s.nics},
+		{"GET", "/api/networks", s.networks},
+		{"POST", "/api/networks/rename", s.renameNetwork},
 		{"POST", "/api/pause", s.pause},
 		{"POST", "/api/resume", s.resume},
 		{"GET", "/api/devices", s.devices},

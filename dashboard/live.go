@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -77,13 +78,47 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 }
 
 // LiveView is the body of GET /api/live: the monitor's snapshot, which
-// holds the current rates (total and per NIC) and the last points.
+// holds the current rates (total and per NIC) and the last points, and
+// the networks the NICs are attached to.
 type LiveView struct {
 	monitor.Snapshot
+	Networks []LiveNetwork `json:"networks"`
+}
+
+// LiveNetwork is a network counted NICs are attached to now.
+type LiveNetwork struct {
+	Key   string   `json:"key"`
+	Label string   `json:"label"`
+	NICs  []string `json:"nics"`
+}
+
+// liveNetworks groups the NICs of a snapshot by their current network,
+// in the order of the NICs' names, with the networks' labels.
+func (s *Server) liveNetworks(ctx context.Context, nics []monitor.NICRate) ([]LiveNetwork, error) {
+	out := []LiveNetwork{}
+	for _, n := range nics {
+		i := slices.IndexFunc(out, func(l LiveNetwork) bool { return l.Key == n.Network })
+		if i < 0 {
+			label, err := s.st.NetworkLabel(ctx, n.Network)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, LiveNetwork{Key: n.Network, Label: label})
+			i = len(out) - 1
+		}
+		out[i].NICs = append(out[i].NICs, n.Name)
+	}
+	return out, nil
 }
 
 func (s *Server) liveNow(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, LiveView{s.live.Snapshot()})
+	snap := s.live.Snapshot()
+	nets, err := s.liveNetworks(r.Context(), snap.NICs)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, LiveView{Snapshot: snap, Networks: nets})
 }
 
 // StreamEvent is one /api/stream event: live rates and today's totals.
@@ -93,7 +128,9 @@ type StreamEvent struct {
 	Up     float64           `json:"up"`
 	Down   float64           `json:"down"`
 	NICs   []monitor.NICRate `json:"nics"`
-	Today  *report.Usage     `json:"today,omitempty"`
+	// Networks are the networks of NICs, with their labels.
+	Networks []LiveNetwork `json:"networks"`
+	Today    *report.Usage `json:"today,omitempty"`
 	// Sync lets the page notice a finished sync cycle and reload.
 	Sync SyncState `json:"sync"`
 }
@@ -345,6 +382,10 @@ func (s *Server) streamEvent(ctx context.Context) (StreamEvent, error) {
 	q := query{loc: s.st.Location()}
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	var err error
+	if ev.Networks, err = s.liveNetworks(qctx, snap.NICs); err != nil {
+		return ev, err
+	}
 	day := store.DateOf(s.opts.Now().In(q.loc))
 	res, err := s.usageQuery(qctx, q, "day|"+day.String(), 0, func(ctx context.Context) (store.Report, error) {
 		return s.st.Day(ctx, day, q.loc, q.scope)
@@ -352,13 +393,16 @@ func (s *Server) streamEvent(ctx context.Context) (StreamEvent, error) {
 	if err != nil {
 		return ev, err
 	}
-	rep := res.rep
-	s.addUnflushed(&rep, store.Scope{})
+	sent, recv := res.rep.Sent, res.rep.Recv
+	if s.coversLive(&res.rep, q.scope) {
+		us, ur := s.live.Unflushed(res.rep.Start, "")
+		sent, recv = sent+us, recv+ur
+	}
 	prefs, err := s.opts.Settings.Prefs(ctx)
 	if err != nil {
 		return ev, err
 	}
-	u := prefs.Pricing().Usage(rep.Sent, rep.Recv)
+	u := prefs.Pricing().Usage(sent, recv)
 	ev.Today = &u
 	return ev, nil
 }

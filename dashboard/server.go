@@ -32,12 +32,18 @@ type Store interface {
 	Gaps(ctx context.Context, from, to time.Time) ([]store.Gap, error)
 	Export(ctx context.Context, w io.Writer, o store.ExportOptions) (int64, error)
 	Devices(ctx context.Context) ([]store.DeviceUsage, error)
+	Networks(ctx context.Context, sc store.Scope) ([]store.Network, error)
+	RenameNetwork(ctx context.Context, keyOrLabel, label string) (store.Network, error)
+	NetworkLabel(ctx context.Context, key string) (string, error)
 }
 
 // Live is the running monitor.
 type Live interface {
 	Snapshot() monitor.Snapshot
 	Unflushed(since time.Time, nic string) (sent, recv uint64)
+	// UnflushedByNetwork is Unflushed per network key ("" is the
+	// unknown network).
+	UnflushedByNetwork(since time.Time, nic string) map[string]store.Traffic
 	Pause(ctx context.Context) error
 	Resume(ctx context.Context) error
 }

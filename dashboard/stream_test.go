@@ -69,6 +69,9 @@ func TestStream(t *testing.T) {
 	if last.Up <= 0 || len(last.NICs) != 1 {
 		t.Errorf("rates in event: up %v nics %v", last.Up, last.NICs)
 	}
+	if len(last.Networks) != 1 || last.Networks[0].Label != officeLabel || last.Networks[0].NICs[0] != "eth0" {
+		t.Errorf("networks in event: %+v", last.Networks)
+	}
 	for i := 1; i < len(evs); i++ {
 		if evs[i].At.Before(evs[i-1].At) {
 			t.Errorf("event times go backwards: %v then %v", evs[i-1].At, evs[i].At)
