@@ -3,8 +3,9 @@
 // stays the source of truth for its own traffic.
 //
 // A cycle connects, creates or upgrades the remote schema (numbered
-// migrations under an advisory lock), pushes this device's buckets changed
-// since the acknowledged local change number as absolute values (INSERT ...
+// migrations under an advisory lock), pushes this device's buckets (keyed
+// by NIC, network and start) changed since the acknowledged local change
+// number as absolute values (INSERT ...
 // ON CONFLICT DO UPDATE, one transaction per batch, the local mark advanced
 // only after COMMIT) and pulls other devices' buckets changed since the last
 // pull horizon into the local store. Pulls are keyed by the transaction id

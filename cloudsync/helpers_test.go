@@ -63,17 +63,32 @@ func newStore(t testing.TB) *store.Store {
 // baseTime is a fixed bucket-aligned instant the test data starts at.
 var baseTime = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 
-// fill flushes n buckets per NIC starting at from, with byte counts derived
-// from seed, in flushes of per buckets each; it returns the bytes added.
+// link is a NIC attached to a network (a key; "" is unknown).
+type link struct{ nic, network string }
+
+// fill flushes n buckets per NIC, all on the unknown network, like
+// fillLinks.
 func fill(t testing.TB, st *store.Store, nics []string, from time.Time, n, per int, seed uint64) (sent, recv uint64) {
+	t.Helper()
+	links := make([]link, len(nics))
+	for i, nic := range nics {
+		links[i] = link{nic: nic}
+	}
+	return fillLinks(t, st, links, from, n, per, seed)
+}
+
+// fillLinks flushes n buckets per link starting at from, with byte counts
+// derived from seed, in flushes of per buckets each; it returns the bytes
+// added. Links of one NIC share their bucket starts.
+func fillLinks(t testing.TB, st *store.Store, links []link, from time.Time, n, per int, seed uint64) (sent, recv uint64) {
 	t.Helper()
 	ctx := context.Background()
 	for i := 0; i < n; i += per {
 		var b store.Batch
 		b.At = from.Add(time.Duration(i) * 15 * time.Minute)
 		for j := i; j < min(i+per, n); j++ {
-			for k, nic := range nics {
-				d := store.Delta{NIC: nic, Start: from.Unix() + int64(j)*store.BucketSeconds,
+			for k, l := range links {
+				d := store.Delta{NIC: l.nic, Network: l.network, Start: from.Unix() + int64(j)*store.BucketSeconds,
 					Sent: seed + uint64(j*7+k), Recv: 3*seed + uint64(j*13+k)}
 				sent += d.Sent
 				recv += d.Recv
@@ -89,8 +104,8 @@ func fill(t testing.TB, st *store.Store, nics []string, from time.Time, n, per i
 
 // bucketKey names one bucket of one device.
 type bucketKey struct {
-	device, nic string
-	start       int64
+	device, nic, network string
+	start                int64
 }
 
 // localBuckets reads every bucket of a store, all devices, via Export.
@@ -112,7 +127,8 @@ func localBuckets(t testing.TB, st *store.Store) map[bucketKey][2]uint64 {
 		}
 		return i
 	}
-	cStart, cDev, cNIC, cSent, cRecv := col("bucket_start_utc"), col("device"), col("nic"), col("bytes_sent"), col("bytes_received")
+	cStart, cDev, cNIC, cNet := col("bucket_start_utc"), col("device"), col("nic"), col("network")
+	cSent, cRecv := col("bytes_sent"), col("bytes_received")
 	out := map[bucketKey][2]uint64{}
 	for {
 		rec, err := r.Read()
@@ -128,7 +144,7 @@ func localBuckets(t testing.TB, st *store.Store) map[bucketKey][2]uint64 {
 		}
 		s, _ := strconv.ParseUint(rec[cSent], 10, 64)
 		v, _ := strconv.ParseUint(rec[cRecv], 10, 64)
-		k := bucketKey{rec[cDev], rec[cNIC], ts.Unix()}
+		k := bucketKey{rec[cDev], rec[cNIC], rec[cNet], ts.Unix()}
 		if _, dup := out[k]; dup {
 			t.Fatalf("duplicate local bucket %v", k)
 		}
@@ -141,7 +157,7 @@ func localBuckets(t testing.TB, st *store.Store) map[bucketKey][2]uint64 {
 func remoteBuckets(t testing.TB, c *pgx.Conn) map[bucketKey][2]uint64 {
 	t.Helper()
 	ctx := context.Background()
-	rows, err := c.Query(ctx, `SELECT d.uuid::text, b.nic, b.bucket_start, b.sent, b.recv FROM buckets b JOIN devices d ON d.id = b.device_id`)
+	rows, err := c.Query(ctx, `SELECT d.uuid::text, b.nic, b.network, b.bucket_start, b.sent, b.recv FROM buckets b JOIN devices d ON d.id = b.device_id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +166,7 @@ func remoteBuckets(t testing.TB, c *pgx.Conn) map[bucketKey][2]uint64 {
 	for rows.Next() {
 		var k bucketKey
 		var s, r int64
-		if err := rows.Scan(&k.device, &k.nic, &k.start, &s, &r); err != nil {
+		if err := rows.Scan(&k.device, &k.nic, &k.network, &k.start, &s, &r); err != nil {
 			t.Fatal(err)
 		}
 		if _, dup := out[k]; dup {
@@ -195,21 +211,27 @@ func sameBuckets(t testing.TB, what string, got, want map[bucketKey][2]uint64) {
 	}
 }
 
-// lifetime returns a scope's lifetime totals from the per-day rollup and,
-// in another zone, from the buckets; they must agree.
+// lifetime returns a device's lifetime totals (see scopeTotals).
 func lifetime(t testing.TB, st *store.Store, device string) (sent, recv uint64) {
 	t.Helper()
+	return scopeTotals(t, st, store.Scope{Device: device})
+}
+
+// scopeTotals returns a scope's lifetime totals from the per-day rollup
+// and, in another zone, from the buckets; they must agree.
+func scopeTotals(t testing.TB, st *store.Store, sc store.Scope) (sent, recv uint64) {
+	t.Helper()
 	ctx := context.Background()
-	r, err := st.Lifetime(ctx, nil, store.Scope{Device: device})
+	r, err := st.Lifetime(ctx, nil, sc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := st.Lifetime(ctx, time.UTC, store.Scope{Device: device})
+	r2, err := st.Lifetime(ctx, time.UTC, sc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Sent != r2.Sent || r.Recv != r2.Recv {
-		t.Fatalf("device %q: day rollup says %d/%d, buckets say %d/%d", device, r.Sent, r.Recv, r2.Sent, r2.Recv)
+		t.Fatalf("scope %+v: day rollup says %d/%d, buckets say %d/%d", sc, r.Sent, r.Recv, r2.Sent, r2.Recv)
 	}
 	return r.Sent, r.Recv
 }
@@ -236,4 +258,28 @@ func newSyncer(t testing.TB, st *store.Store, dbURL string, mod func(*Options)) 
 		t.Fatal(err)
 	}
 	return s
+}
+
+// migrateOnly creates or upgrades the schema of dbURL to this build's.
+func migrateOnly(dbURL string) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	return migrateWith(dbURL, ms)
+}
+
+// migrateWith runs the migration step of a build that knows only ms.
+func migrateWith(dbURL string, ms []migration) error {
+	ctx := context.Background()
+	cfg, err := ParseConn(dbURL, ConnOptions{})
+	if err != nil {
+		return err
+	}
+	conn, err := connect(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	return migrateTo(ctx, conn, txSettings{schema: DefaultSchema, statementTimeout: DefaultStatementTimeout}, ms)
 }

@@ -536,10 +536,10 @@ func (s *Syncer) pushRenames(ctx context.Context, tx pgx.Tx) (map[string]string,
 
 // pushSQL upserts one batch with absolute values. Unchanged rows are not
 // rewritten, so a replay creates no new row versions and nothing to pull.
-const pushSQL = `INSERT INTO buckets (device_id, nic, bucket_start, sent, recv)
-SELECT $1, u.nic, u.bucket_start, u.sent, u.recv
-FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(nic, bucket_start, sent, recv)
-ON CONFLICT (device_id, nic, bucket_start) DO UPDATE
+const pushSQL = `INSERT INTO buckets (device_id, nic, network, bucket_start, sent, recv)
+SELECT $1, u.nic, u.network, u.bucket_start, u.sent, u.recv
+FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u(nic, network, bucket_start, sent, recv)
+ON CONFLICT (device_id, nic, network, bucket_start) DO UPDATE
 SET sent = EXCLUDED.sent, recv = EXCLUDED.recv, xid = pg_current_xact_id()
 WHERE buckets.sent <> EXCLUDED.sent OR buckets.recv <> EXCLUDED.recv`
 
@@ -599,19 +599,13 @@ func (s *Syncer) push(ctx context.Context, conn *pgx.Conn, devID int32, progress
 func (s *Syncer) pushBatch(ctx context.Context, conn *pgx.Conn, devID int32, rows []store.SyncBucket, batch int) error {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
 	defer cancel()
-	nics := make([]string, len(rows))
-	starts := make([]int64, len(rows))
-	sent := make([]int64, len(rows))
-	recv := make([]int64, len(rows))
-	for i, r := range rows {
-		nics[i], starts[i], sent[i], recv[i] = r.NIC, r.Start, int64(r.Sent), int64(r.Recv)
-	}
+	cols := pushColumns(rows)
 	tx, err := s.set.begin(ctx, conn, pgx.TxOptions{})
 	if err != nil {
 		return fmt.Errorf("push batch %d: %w", batch, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, pushSQL, devID, nics, starts, sent, recv); err != nil {
+	if _, err := tx.Exec(ctx, pushSQL, devID, cols.nics, cols.networks, cols.starts, cols.sent, cols.recv); err != nil {
 		return fmt.Errorf("push batch %d: %w", batch, err)
 	}
 	if s.beforeCommit != nil {
@@ -623,6 +617,43 @@ func (s *Syncer) pushBatch(ctx context.Context, conn *pgx.Conn, devID int32, row
 		return fmt.Errorf("push batch %d commit: %w", batch, err)
 	}
 	return nil
+}
+
+// pushArrays are the columns of one batch, as pushSQL unnests them.
+type pushArrays struct {
+	nics, networks     []string
+	starts, sent, recv []int64
+}
+
+// bucketID is the key of a bucket of this device on the server.
+type bucketID struct {
+	nic, network string
+	start        int64
+}
+
+// pushColumns turns rows into pushSQL's arrays. A key that comes twice
+// keeps its last row, the newest change: one INSERT ... ON CONFLICT may not
+// update a row twice.
+func pushColumns(rows []store.SyncBucket) pushArrays {
+	at := make(map[bucketID]int, len(rows))
+	c := pushArrays{
+		nics: make([]string, 0, len(rows)), networks: make([]string, 0, len(rows)),
+		starts: make([]int64, 0, len(rows)), sent: make([]int64, 0, len(rows)), recv: make([]int64, 0, len(rows)),
+	}
+	for _, r := range rows {
+		id := bucketID{r.NIC, r.Network, r.Start}
+		if i, dup := at[id]; dup {
+			c.sent[i], c.recv[i] = int64(r.Sent), int64(r.Recv)
+			continue
+		}
+		at[id] = len(c.nics)
+		c.nics = append(c.nics, r.NIC)
+		c.networks = append(c.networks, r.Network)
+		c.starts = append(c.starts, r.Start)
+		c.sent = append(c.sent, int64(r.Sent))
+		c.recv = append(c.recv, int64(r.Recv))
+	}
+	return c
 }
 
 // pull copies other devices' rows changed since the last horizon. The
@@ -698,7 +729,7 @@ func (s *Syncer) openPull(ctx context.Context, tx pgx.Tx, mark uint64, devID int
 		return snap, fmt.Errorf("pull: count devices: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `DECLARE pull_rows NO SCROLL CURSOR FOR
-		SELECT d.uuid::text, b.nic, b.bucket_start, b.sent, b.recv, b.xid::text
+		SELECT d.uuid::text, b.nic, b.network, b.bucket_start, b.sent, b.recv, b.xid::text
 		FROM buckets b JOIN devices d ON d.id = b.device_id
 		WHERE b.xid >= $1::text::xid8 AND b.device_id <> $2
 		ORDER BY b.xid`, markText, devID); err != nil {
@@ -763,7 +794,7 @@ func (s *Syncer) fetchPulled(ctx context.Context, tx pgx.Tx, chunk []store.SyncB
 		var b store.SyncBucket
 		var sent, recv int64
 		var xid string
-		if err := rows.Scan(&b.Device, &b.NIC, &b.Start, &sent, &recv, &xid); err != nil {
+		if err := rows.Scan(&b.Device, &b.NIC, &b.Network, &b.Start, &sent, &recv, &xid); err != nil {
 			return chunk, 0, err
 		}
 		b.Sent, b.Recv = uint64(sent), uint64(recv)
