@@ -45,7 +45,7 @@ func startCounting(t testing.TB, st *store.Store) *counting {
 			// The live bucket grows; every few flushes an older one too.
 			b := store.Batch{At: testenv.Now(), Deltas: []store.Delta{
 				{NIC: "eth0", Start: baseTime.Unix() + (i%50)*store.BucketSeconds, Sent: 1500, Recv: 9000},
-				{NIC: "wlan0", Start: baseTime.Unix() + 900*store.BucketSeconds + i/20*store.BucketSeconds, Sent: 40, Recv: 60},
+				{NIC: "wlan0", Network: "wifi:Home", Start: baseTime.Unix() + 900*store.BucketSeconds + i/20*store.BucketSeconds, Sent: 40, Recv: 60},
 			}}
 			if err := st.Flush(context.Background(), b); err != nil {
 				c.err.Store(&err)
@@ -123,7 +123,9 @@ func TestFaultsRecoverExactly(t *testing.T) {
 		},
 		{
 			name: "network stall hits the client deadline",
-			opts: func(o *Options) { o.OpTimeout = 700 * time.Millisecond },
+			// Long enough for batch 1 on a loaded machine, short enough
+			// to keep the test quick.
+			opts: func(o *Options) { o.OpTimeout = 2 * time.Second },
 			inject: func(t *testing.T, f *faultEnv, conn *pgx.Conn) error {
 				f.proxy.stall(true)
 				return nil
@@ -158,7 +160,8 @@ func TestFaultsRecoverExactly(t *testing.T) {
 			ctx := context.Background()
 			f := &faultEnv{admin: dbConn(t, dbURL), proxy: newProxy(t, serverAddr(t, dbURL))}
 			st := newStore(t)
-			fill(t, st, []string{"eth0", "wlan0"}, baseTime, 1500, 250, 11) // 3,000 buckets
+			// 3,000 buckets, two networks on one NIC.
+			fillLinks(t, st, []link{{"eth0", ""}, {"wlan0", "wifi:Home"}, {"wlan0", "gateway:02:00:00:00:00:01"}}, baseTime, 1000, 250, 11)
 			f.syncer = newSyncer(t, st, f.proxy.via(t, dbURL), func(o *Options) {
 				o.BatchSize = 1000
 				if tc.opts != nil {
