@@ -42,7 +42,8 @@ type Options struct {
 	// store.GatewayNetwork, or "" (or no entry) when unknown. The monitor
 	// calls it once per reading, outside its lock, and stores the
 	// reading's traffic under the network current at its end; it must be
-	// cheap (netid.Detector caches). Default: every network is unknown.
+	// cheap (netid.Detector caches) and must not keep nics, which the
+	// monitor reuses. Default: every network is unknown.
 	Networks func(ctx context.Context, nics []string) map[string]string
 	Logger   *slog.Logger
 }
@@ -69,9 +70,12 @@ type Monitor struct {
 	// before the next one is taken.
 	flushMu sync.Mutex
 	// sampleMu serialises reading the counters with using the reading
-	// (Sample, Pause, Resume), so that an older reading is never accounted
-	// after a newer baseline.
+	// (Start, Sample, Pause, Resume), so that an older reading is never
+	// accounted after a newer baseline.
 	sampleMu sync.Mutex
+	// names is the list of counted NICs handed to Options.Networks, kept
+	// between readings; sampleMu guards it.
+	names []string
 
 	mu     sync.Mutex // guards everything below
 	paused bool
@@ -210,8 +214,10 @@ func (m *Monitor) Start(ctx context.Context) error {
 		m.log.Warn("cannot identify the boot; recovering from the counters alone", "err", err)
 		boot = store.Boot{}
 	}
+	m.sampleMu.Lock()
 	live, err := m.opts.Read(ctx)
 	if err != nil {
+		m.sampleMu.Unlock()
 		return err
 	}
 	now, mono := m.opts.Now(), m.opts.Mono()
@@ -224,6 +230,7 @@ func (m *Monitor) Start(ctx context.Context) error {
 	m.recover(live, nets, saved, now.Round(0))
 	m.dirty = true
 	m.mu.Unlock()
+	m.sampleMu.Unlock()
 	return m.Flush(ctx)
 }
 
@@ -342,19 +349,20 @@ func (m *Monitor) sample(ctx context.Context) {
 
 // networks asks Options.Networks for the networks of the counted NICs of
 // live; nil when there is no such function. It takes m.mu only to filter
-// the names: a slow answer must not hold up Snapshot.
+// the names: a slow answer must not hold up Snapshot. sampleMu is held.
 func (m *Monitor) networks(ctx context.Context, live []Counter) map[string]string {
 	if m.opts.Networks == nil {
 		return nil
 	}
-	names := make([]string, 0, len(live))
 	m.mu.Lock()
+	names := m.names[:0]
 	for _, c := range live {
 		if m.counted(c.Name) {
 			names = append(names, c.Name)
 		}
 	}
 	m.mu.Unlock()
+	m.names = names
 	return m.opts.Networks(ctx, names)
 }
 
