@@ -45,12 +45,29 @@ var (
 )
 
 // WiFiNetwork returns the key of the Wi-Fi network named ssid; an empty
-// SSID is the unknown network.
+// SSID is the unknown network. An SSID is any 32 bytes, but a key must be
+// valid UTF-8 without control characters (PostgreSQL refuses anything else,
+// which would stop sync for good), so such bytes and the backslash are
+// written as \xHH: printable SSIDs stay as they are, and two different
+// SSIDs never share a key.
 func WiFiNetwork(ssid string) string {
 	if ssid == "" {
 		return ""
 	}
-	return wifiPrefix + ssid
+	var b strings.Builder
+	b.WriteString(wifiPrefix)
+	for i := 0; i < len(ssid); {
+		r, size := utf8.DecodeRuneInString(ssid[i:])
+		if (r == utf8.RuneError && size <= 1) || r == '\\' || !unicode.IsPrint(r) {
+			for _, c := range []byte(ssid[i : i+size]) {
+				fmt.Fprintf(&b, "\\x%02x", c)
+			}
+		} else {
+			b.WriteString(ssid[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // GatewayNetwork returns the key of the network whose default gateway has
