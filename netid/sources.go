@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/packetbuddy/packetbuddy/store"
 )
@@ -42,8 +39,9 @@ func newSources(log *slog.Logger) *sources {
 	return &sources{log: log}
 }
 
-// probe identifies nic's network: the Wi-Fi SSID first, else the default
-// gateway's MAC address, else unknown (""). The SSID source failing is
+// probe identifies nic's network: the Wi-Fi SSID first (any bytes: the
+// store escapes what a key cannot hold), else the default gateway's MAC
+// address, else unknown (""). The SSID source failing is
 // not an error (most NICs are not Wi-Fi, and NetworkManager may not run):
 // it is logged at debug level and the gateway is asked.
 func (s *sources) probe(ctx context.Context, nic string) (string, error) {
@@ -52,7 +50,7 @@ func (s *sources) probe(ctx context.Context, nic string) (string, error) {
 		s.log.Debug("no Wi-Fi SSID", "nic", nic, "err", err)
 	}
 	if ssid != "" {
-		return store.WiFiNetwork(printableSSID(ssid)), nil
+		return store.WiFiNetwork(ssid), nil
 	}
 	mac, err := s.gatewayMAC(ctx, nic)
 	if err != nil {
@@ -62,29 +60,6 @@ func (s *sources) probe(ctx context.Context, nic string) (string, error) {
 		return "", nil
 	}
 	return store.GatewayNetwork(mac), nil
-}
-
-// printableSSID makes an SSID (up to 32 arbitrary bytes) safe to store,
-// print and send as JSON: bytes that are not valid UTF-8, and control
-// characters, become \xNN escapes. Every SSID a person can type is
-// unchanged.
-func printableSSID(ssid string) string {
-	if utf8.ValidString(ssid) && strings.IndexFunc(ssid, unicode.IsControl) < 0 {
-		return ssid
-	}
-	var b strings.Builder
-	for i := 0; i < len(ssid); {
-		r, size := utf8.DecodeRuneInString(ssid[i:])
-		if (r == utf8.RuneError && size == 1) || unicode.IsControl(r) {
-			for _, c := range []byte(ssid[i : i+size]) {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		} else {
-			b.WriteString(ssid[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
 }
 
 // interfaceIndex is the system's index of the NIC named nic.
