@@ -11,6 +11,7 @@ import (
 	"github.com/packetbuddy/packetbuddy/cloudsync"
 	"github.com/packetbuddy/packetbuddy/dashboard"
 	"github.com/packetbuddy/packetbuddy/monitor"
+	"github.com/packetbuddy/packetbuddy/netid"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -92,8 +93,14 @@ func (e *env) startMonitor(ctx context.Context, st *store.Store) (*monitor.Monit
 		FlushInterval: e.cfg.Monitor.FlushInterval.Duration,
 		Filter:        monitor.Filter{Include: e.cfg.Monitor.Include, Exclude: e.cfg.Monitor.Exclude},
 		MaxRate:       float64(e.cfg.Monitor.MaxRate),
-		Logger:        e.log.With("component", "monitor"),
-		Now:           e.now,
+		// Every delta is stored under the network its NIC is on; the
+		// detector caches per NIC, so the per-sample call stays cheap.
+		Networks: netid.NewDetector(netid.Options{
+			Now:    e.now,
+			Logger: e.log.With("component", "netid"),
+		}).Networks,
+		Logger: e.log.With("component", "monitor"),
+		Now:    e.now,
 	})
 	if err := mon.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start monitor: %w", err)
