@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/cloudsync"
@@ -60,6 +62,8 @@ func newTray(ctx context.Context, e *env, p trayParts) (*tray.Tray, string) {
 	if s := traySync(p.syncer); s != nil {
 		deps.Sync = s
 	}
+	labels := &networkLabels{monitor: p.monitor, store: p.store}
+	deps.Network = func() string { return labels.current(ctx) }
 	return tray.New(deps, tray.Options{
 		Logger:           log,
 		Location:         p.store.Location(),
@@ -206,4 +210,51 @@ func printAutostart(e *env, s packaging.AutostartStatus, exe string) {
 	if s.Stale && s.Enabled {
 		fmt.Fprintf(e.stdout, "The entry does not start this executable (%s); run \"packetbuddy autostart enable\" to repair it.\n", exe)
 	}
+}
+
+// networkLabels names the network the counted NICs are on, for the tray's
+// tooltip, from the store's labels (a rename in the dashboard or the CLI
+// shows at the next refresh).
+type networkLabels struct {
+	monitor interface{ Snapshot() monitor.Snapshot }
+	store   interface {
+		NetworkLabel(ctx context.Context, key string) (string, error)
+	}
+	// last is the label last read for each key, shown when a read fails.
+	last map[string]string
+}
+
+// current is the label of the network the counted NICs are on, "" when
+// none is on a known network. NICs on different networks (Ethernet and
+// Wi-Fi, say) show every label, in the monitor's NIC order, joined:
+// choosing the busiest would make the tooltip flicker between them as
+// traffic shifts. Only the tray's goroutine calls it.
+func (l *networkLabels) current(ctx context.Context) string {
+	var labels []string
+	for _, n := range l.monitor.Snapshot().NICs {
+		if n.Network == "" {
+			continue // unknown: nothing to name
+		}
+		if label := l.label(ctx, n.Network); !slices.Contains(labels, label) {
+			labels = append(labels, label)
+		}
+	}
+	return strings.Join(labels, ", ")
+}
+
+// label is the store's label for key (its default one before the network
+// is stored). A failed read shows the label read last, else the key.
+func (l *networkLabels) label(ctx context.Context, key string) string {
+	label, err := l.store.NetworkLabel(ctx, key)
+	if err == nil {
+		if l.last == nil {
+			l.last = map[string]string{}
+		}
+		l.last[key] = label
+		return label
+	}
+	if label, ok := l.last[key]; ok {
+		return label
+	}
+	return key
 }

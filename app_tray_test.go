@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/packetbuddy/packetbuddy/cloudsync"
 	"github.com/packetbuddy/packetbuddy/config"
+	"github.com/packetbuddy/packetbuddy/monitor"
 	"github.com/packetbuddy/packetbuddy/store"
 	"github.com/packetbuddy/packetbuddy/tray"
 )
@@ -134,5 +136,78 @@ func TestTraySyncStatus(t *testing.T) {
 				t.Errorf("traySyncStatus = %+v, want state %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// fakeSnapshot is a monitor whose NICs are on the given networks.
+type fakeSnapshot []monitor.NICRate
+
+func (f fakeSnapshot) Snapshot() monitor.Snapshot { return monitor.Snapshot{NICs: f} }
+
+// fakeLabels is a store whose networks have labels.
+type fakeLabels struct {
+	labels map[string]string
+	err    error
+}
+
+func (f *fakeLabels) NetworkLabel(_ context.Context, key string) (string, error) {
+	if f.err != nil {
+		return "", f.err
+	}
+	if l, ok := f.labels[key]; ok {
+		return l, nil
+	}
+	return "Network 9", nil // the default label of a new gateway
+}
+
+func TestTrayNetworkLabel(t *testing.T) {
+	t.Parallel()
+	labels := map[string]string{"": "Unknown", goldenHome: "Home", goldenWired: "Office"}
+	tests := []struct {
+		name string
+		nics fakeSnapshot
+		want string
+	}{
+		{"no NIC", nil, ""},
+		{"one", fakeSnapshot{{Name: "wlan0", Network: goldenHome}}, "Home"},
+		{"unknown", fakeSnapshot{{Name: "wlan0"}}, ""},
+		{"unknown beside a known one", fakeSnapshot{{Name: "tun0"}, {Name: "wlan0", Network: goldenHome}}, "Home"},
+		{"two networks, NIC order", fakeSnapshot{{Name: "eth0", Network: goldenWired}, {Name: "wlan0", Network: goldenHome}}, "Office, Home"},
+		{"same network twice", fakeSnapshot{{Name: "eth0", Network: goldenHome}, {Name: "wlan0", Network: goldenHome}}, "Home"},
+		{"not stored yet", fakeSnapshot{{Name: "eth1", Network: "gateway:02:00:00:00:00:01"}}, "Network 9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			l := &networkLabels{monitor: tt.nics, store: &fakeLabels{labels: labels}}
+			if got := l.current(context.Background()); got != tt.want {
+				t.Errorf("label %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestTrayNetworkLabelReadFails: a rename shows at the next refresh, and a
+// failed read shows the label read last, else the key.
+func TestTrayNetworkLabelReadFails(t *testing.T) {
+	t.Parallel()
+	st := &fakeLabels{labels: map[string]string{goldenHome: "Home"}}
+	nics := fakeSnapshot{{Name: "wlan0", Network: goldenHome}}
+	l := &networkLabels{monitor: nics, store: st}
+	ctx := context.Background()
+	if got := l.current(ctx); got != "Home" {
+		t.Errorf("label %q, want Home", got)
+	}
+	st.labels[goldenHome] = "Flat"
+	if got := l.current(ctx); got != "Flat" {
+		t.Errorf("after a rename: label %q, want Flat", got)
+	}
+	st.err = errors.New("database is locked")
+	if got := l.current(ctx); got != "Flat" {
+		t.Errorf("read failed: label %q, want the last one, Flat", got)
+	}
+	nics[0].Network = goldenWired
+	if got := l.current(ctx); got != goldenWired {
+		t.Errorf("read failed for a network never read: label %q, want its key", got)
 	}
 }
