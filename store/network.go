@@ -429,7 +429,7 @@ func defaultLabel(ctx context.Context, q rowQuerier, key string) (string, error)
 	var base string
 	switch NetworkKind(key) {
 	case NetworkWiFi:
-		base = labelText(strings.TrimPrefix(key, wifiPrefix))
+		base = labelText(ssidOf(key))
 	case NetworkGateway:
 		var count int
 		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM networks WHERE key LIKE 'gateway:%'`).Scan(&count); err != nil {
@@ -453,6 +453,23 @@ func defaultLabel(ctx context.Context, q rowQuerier, key string) (string, error)
 		}
 		label = base + " (" + strconv.Itoa(i) + ")"
 	}
+}
+
+// ssidOf is the SSID a Wi-Fi key names: WiFiNetwork's escapes undone.
+func ssidOf(key string) string {
+	s := strings.TrimPrefix(key, wifiPrefix)
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) && s[i+1] == 'x' {
+			if v, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // labelText makes a label out of a name from the OS or a peer (an SSID is

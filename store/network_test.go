@@ -217,10 +217,10 @@ func TestNetworksAndDefaultLabels(t *testing.T) {
 		labels[n.Key] = n.Label
 	}
 	for key, want := range map[string]string{
-		"gateway:02:00:00:00:00:cc": "Network 3 (2)",
-		"wifi:Network 1":            "Network 1 (2)",
-		"wifi:\tbad\x00ssid ":       "\uFFFDbad\uFFFDssid",
-		"wifi:Home ":                "Home (2)",
+		"gateway:02:00:00:00:00:cc":   "Network 3 (2)",
+		"wifi:Network 1":              "Network 1 (2)",
+		WiFiNetwork("\tbad\x00ssid "): "\uFFFDbad\uFFFDssid",
+		"wifi:Home ":                  "Home (2)",
 	} {
 		if labels[key] != want {
 			t.Errorf("label of %q: %q, want %q", key, labels[key], want)
