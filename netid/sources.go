@@ -27,6 +27,9 @@ var errUnresolved = errors.New("default gateway's link-layer address not resolve
 //	// when nic has no default route with a gateway, errUnresolved when
 //	// the gateway's address is not known.
 //	func (s *sources) gatewayMAC(ctx context.Context, nic string) (net.HardwareAddr, error)
+//
+// and osSources, what the system keeps between probes, with a close
+// method for tests.
 type sources struct {
 	log *slog.Logger
 	// busAddress is the D-Bus address NetworkManager is asked on (Linux);

@@ -16,3 +16,6 @@ func (s *sources) wifiSSID(context.Context, string) (string, error) { return "",
 // gatewayMAC: no source on these systems, so every NIC's network is
 // unknown.
 func (s *sources) gatewayMAC(context.Context, string) (net.HardwareAddr, error) { return nil, nil }
+
+// close has nothing to release.
+func (o *osSources) close() {}

@@ -34,3 +34,6 @@ func (s *sources) wifiSSID(ctx context.Context, nic string) (string, error) {
 	}
 	return summary.wifiSSID(), nil
 }
+
+// close has nothing to release: ipconfig runs once per probe.
+func (o *osSources) close() {}

@@ -88,3 +88,14 @@ func connectedSSID(h windows.Handle, guid [16]byte) (string, error) {
 	defer procWlanFreeMemory.Call(uintptr(data))
 	return decodeConnectionSSID(unsafe.Slice((*byte)(data), size))
 }
+
+// close closes the WLAN handle, if open (tests; the app keeps it to the
+// end).
+func (o *osSources) close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.wlan != 0 {
+		procWlanCloseHandle.Call(uintptr(o.wlan), 0)
+		o.wlan = 0
+	}
+}
