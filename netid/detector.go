@@ -18,9 +18,10 @@ const (
 	// network that was just joined is recognised within a second or two.
 	retryInterval = time.Second
 
-	// probeTimeout bounds one NIC's probe, so that a hung NetworkManager
-	// cannot stall the sampling loop for long.
-	probeTimeout = 2 * time.Second
+	// probeTimeout bounds the probes of one Networks call, so that a hung
+	// NetworkManager cannot stall the sampling loop for long, however
+	// many NICs there are.
+	probeTimeout = time.Second
 )
 
 // Options are the optional settings of NewDetector; zero values mean
@@ -92,24 +93,29 @@ func NewDetector(opts Options) *Detector {
 // Networks returns the network key of each NIC in nics ("" = unknown), in
 // a map that is the caller's. A NIC probed less than Interval ago (and
 // not since Invalidate) is answered from the cache without asking the
-// system; the others are probed now, one after the other.
+// system; the others are probed now, one after the other, within a
+// second in all.
 func (d *Detector) Networks(ctx context.Context, nics []string) map[string]string {
 	generation := d.generation.Load()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now()
 	out := make(map[string]string, len(nics))
-	probed := false
+	var probeCtx context.Context // made at the first probe
 	for _, nic := range nics {
 		e, ok := d.cache[nic]
 		if !ok || !e.fresh(now, generation) {
-			e = d.probeNIC(ctx, nic, now, generation, e.key)
+			if probeCtx == nil {
+				var cancel context.CancelFunc
+				probeCtx, cancel = context.WithTimeout(ctx, probeTimeout)
+				defer cancel()
+			}
+			e = d.probeNIC(probeCtx, nic, now, generation, e.key)
 			d.cache[nic] = e
-			probed = true
 		}
 		out[nic] = e.key
 	}
-	if probed {
+	if probeCtx != nil {
 		d.forgetUnused(now)
 	}
 	return out
@@ -130,10 +136,8 @@ func (e cacheEntry) fresh(now time.Time, generation uint64) bool {
 	return e.generation == generation && age >= 0 && age < e.ttl
 }
 
-// probeNIC asks the system for nic's network, within probeTimeout.
+// probeNIC asks the system for nic's network.
 func (d *Detector) probeNIC(ctx context.Context, nic string, now time.Time, generation uint64, previous string) cacheEntry {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
 	key, err := d.probe(ctx, nic)
 	e := cacheEntry{key: key, at: now, ttl: d.interval, generation: generation}
 	if err != nil {

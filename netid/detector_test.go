@@ -7,6 +7,7 @@ import (
 	"maps"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/internal/testenv"
@@ -198,4 +199,26 @@ func TestDetectorConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestDetectorProbeBudget: probes that hang (a NetworkManager that does
+// not answer) hold up one Networks call for at most probeTimeout in all,
+// however many NICs wait for them.
+func TestDetectorProbeBudget(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		hung := func(ctx context.Context, nic string) (string, error) {
+			<-ctx.Done()
+			return "", ctx.Err()
+		}
+		d := NewDetector(Options{Probe: hung})
+		start := time.Now()
+		got := d.Networks(t.Context(), []string{"eth0", "wlan0", "wlan1", "usb0"})
+		if took := time.Since(start); took > probeTimeout {
+			t.Errorf("Networks took %v with hung probes, want at most %v", took, probeTimeout)
+		}
+		if want := map[string]string{"eth0": "", "wlan0": "", "wlan1": "", "usb0": ""}; !maps.Equal(got, want) {
+			t.Errorf("Networks = %v, want %v", got, want)
+		}
+	})
 }
