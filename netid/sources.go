@@ -44,9 +44,9 @@ func newSources(log *slog.Logger) *sources {
 
 // probe identifies nic's network: the Wi-Fi SSID first (any bytes: the
 // store escapes what a key cannot hold), else the default gateway's MAC
-// address, else unknown (""). The SSID source failing is
-// not an error (most NICs are not Wi-Fi, and NetworkManager may not run):
-// it is logged at debug level and the gateway is asked.
+// address, else unknown (""). The SSID source failing is not an error
+// (most NICs are not Wi-Fi, and NetworkManager may not run): it is logged
+// at debug level and the gateway is asked.
 func (s *sources) probe(ctx context.Context, nic string) (string, error) {
 	ssid, err := s.wifiSSID(ctx, nic)
 	if err != nil {
