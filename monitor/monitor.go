@@ -52,6 +52,7 @@ type Options struct {
 type nicState struct {
 	sent, recv uint64
 	present    bool
+	network    string // at the last reading, a store key; "" is unknown
 }
 
 // bucketKey is a pending bucket: a NIC's traffic over one network.
@@ -77,13 +78,11 @@ type Monitor struct {
 	// between readings; sampleMu guards it.
 	names []string
 
-	mu     sync.Mutex // guards everything below
-	paused bool
-	boot   store.Boot
-	nics   map[string]*nicState
-	known  map[string]bool
-	// network is each NIC's network at its last reading (a store key).
-	network  map[string]string
+	mu       sync.Mutex // guards everything below
+	paused   bool
+	boot     store.Boot
+	nics     map[string]*nicState
+	known    map[string]bool
 	pending  map[bucketKey]store.Traffic
 	gaps     []store.Gap
 	dirty    bool // counters changed since the last flush
@@ -138,7 +137,7 @@ func New(st Store, opts Options) *Monitor {
 	}
 	return &Monitor{
 		st: st, opts: opts, log: opts.Logger,
-		nics: map[string]*nicState{}, known: map[string]bool{}, network: map[string]string{},
+		nics: map[string]*nicState{}, known: map[string]bool{},
 		pending: map[bucketKey]store.Traffic{},
 		total:   newRing(opts.RingSize), perNIC: map[string]*ring{},
 		filtered: map[string]bool{},
@@ -248,8 +247,7 @@ func (m *Monitor) recover(live []Counter, nets map[string]string, saved store.Sa
 		if !m.counted(c.Name) {
 			continue
 		}
-		m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
-		m.network[c.Name] = nets[c.Name]
+		m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true, network: nets[c.Name]}
 		if m.paused || !saved.Valid || !m.known[c.Name] {
 			// First sight of this NIC: its counter is only the baseline.
 			m.known[c.Name] = true
@@ -411,8 +409,7 @@ func (m *Monitor) account(live []Counter, nets map[string]string, now time.Time,
 		}
 		seen[c.Name] = true
 		network := nets[c.Name]
-		m.network[c.Name] = network
-		d, ok := m.nicDelta(c, iv)
+		d, ok := m.nicDelta(c, network, iv)
 		if !ok || m.paused {
 			continue
 		}
@@ -427,12 +424,17 @@ func (m *Monitor) account(live []Counter, nets map[string]string, now time.Time,
 	m.notifySampled()
 }
 
-// nicDelta takes the NIC's new counters c and returns its traffic since
-// the last reading; ok is false at the first sight of a NIC, whose
-// counters are only the baseline. m.mu is held.
-func (m *Monitor) nicDelta(c Counter, iv interval) (d store.Traffic, ok bool) {
-	prev, seen := m.nics[c.Name]
-	m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
+// nicDelta takes the NIC's new counters c and network and returns its
+// traffic since the last reading; ok is false at the first sight of a
+// NIC, whose counters are only the baseline. m.mu is held.
+func (m *Monitor) nicDelta(c Counter, network string, iv interval) (d store.Traffic, ok bool) {
+	st, seen := m.nics[c.Name]
+	if !seen {
+		st = &nicState{}
+		m.nics[c.Name] = st
+	}
+	prev := *st
+	st.sent, st.recv, st.present, st.network = c.Sent, c.Recv, true, network
 	m.dirty = true
 	if !seen {
 		if !m.known[c.Name] {
@@ -442,9 +444,9 @@ func (m *Monitor) nicDelta(c Counter, iv interval) (d store.Traffic, ok bool) {
 		}
 		// Known from history but not seen by this run: it was
 		// re-created, so its counter is all traffic since then.
-		prev = &nicState{present: false}
+		prev = nicState{present: false}
 	}
-	d, sentKind, recvKind := counterChange(*prev, c, iv.ceiling)
+	d, sentKind, recvKind := counterChange(prev, c, iv.ceiling)
 	if sentKind == Anomaly || recvKind == Anomaly {
 		m.anomalies++
 		m.log.Warn("dropped implausible counter change", "nic", c.Name, "prev_sent", prev.sent, "sent", c.Sent, "prev_recv", prev.recv, "recv", c.Recv, "elapsed", iv.elapsed)
@@ -592,10 +594,16 @@ func (m *Monitor) Resume(ctx context.Context) error {
 	now, mono := m.opts.Now(), m.opts.Mono()
 	m.mu.Lock()
 	for _, c := range live {
-		if m.counted(c.Name) {
-			m.nics[c.Name] = &nicState{sent: c.Sent, recv: c.Recv, present: true}
-			m.known[c.Name] = true
+		if !m.counted(c.Name) {
+			continue
 		}
+		st := m.nics[c.Name]
+		if st == nil {
+			st = &nicState{}
+			m.nics[c.Name] = st
+		}
+		st.sent, st.recv, st.present = c.Sent, c.Recv, true // its network stays
+		m.known[c.Name] = true
 	}
 	m.lastMono, m.lastWall = mono, now.Round(0)
 	m.paused = false
@@ -654,13 +662,17 @@ func (m *Monitor) Snapshot() Snapshot {
 		if m.paused || !p.T.Equal(s.At) {
 			p.Up, p.Down = 0, 0
 		}
-		s.NICs = append(s.NICs, NICRate{Name: n, Network: m.network[n], Up: p.Up, Down: p.Down})
+		var network string
+		if st := m.nics[n]; st != nil {
+			network = st.network
+		}
+		s.NICs = append(s.NICs, NICRate{Name: n, Network: network, Up: p.Up, Down: p.Down})
 	}
 	// A NIC counted but without a speed yet (paused since the start) is
 	// listed too, for its network.
 	for n, st := range m.nics {
 		if _, ok := m.perNIC[n]; st.present && !ok {
-			s.NICs = append(s.NICs, NICRate{Name: n, Network: m.network[n]})
+			s.NICs = append(s.NICs, NICRate{Name: n, Network: st.network})
 		}
 	}
 	sort.Slice(s.NICs, func(i, j int) bool { return s.NICs[i].Name < s.NICs[j].Name })
