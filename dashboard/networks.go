@@ -33,15 +33,17 @@ type Networks struct {
 	Networks []NetworkView `json:"networks"`
 }
 
-// currentNetworks returns the keys of the networks the counted NICs are
-// attached to now.
-func (s *Server) currentNetworks() map[string]bool {
+// currentNetworks returns the keys of the networks the counted NICs (or
+// one of them) are attached to now.
+func (s *Server) currentNetworks(nic string) map[string]bool {
 	cur := map[string]bool{}
 	if s.live == nil {
 		return cur
 	}
 	for _, n := range s.snapshot().NICs {
-		cur[n.Network] = true
+		if nic == "" || n.Name == nic {
+			cur[n.Network] = true
+		}
 	}
 	return cur
 }
@@ -57,7 +59,7 @@ func (s *Server) networks(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	nets, err := s.st.Networks(r.Context(), q.scope)
+	nets, err := s.listNetworks(r.Context(), q.scope)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -68,33 +70,60 @@ func (s *Server) networks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pr := prefs.Pricing()
-	cur := s.currentNetworks()
-	var live map[string]store.Traffic
-	if s.live != nil && s.includesLocal(q.scope) {
-		live = s.live.UnflushedByNetwork(time.Time{}, q.scope.NIC)
-	}
 	out := Networks{Networks: make([]NetworkView, 0, len(nets))}
 	for _, n := range nets {
-		t := live[n.Key]
-		delete(live, n.Key)
-		out.Networks = append(out.Networks, networkView(n, cur[n.Key], pr.Usage(n.Sent+t.Sent, n.Recv+t.Received)))
-	}
-	// Networks first used since the last flush: the store records them
-	// (with their default labels) at the next one.
-	for _, key := range slices.Sorted(maps.Keys(live)) {
-		t := live[key]
-		if t.IsZero() {
-			continue
-		}
-		label, err := s.st.NetworkLabel(r.Context(), key)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		n := store.Network{Key: key, Label: label, Kind: store.NetworkKind(key)}
-		out.Networks = append(out.Networks, networkView(n, cur[key], pr.Usage(t.Sent, t.Received)))
+		out.Networks = append(out.Networks, networkView(n.Network, n.current, pr.Usage(n.Sent, n.Recv)))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// listedNetwork is a network of GET /api/networks.
+type listedNetwork struct {
+	store.Network
+	current bool
+}
+
+// listNetworks returns the store's networks in a scope with this device's
+// unflushed traffic added, then those the store does not list yet: first
+// used since the last flush (the next one records them), or current but
+// without traffic in the scope.
+func (s *Server) listNetworks(ctx context.Context, sc store.Scope) ([]listedNetwork, error) {
+	nets, err := s.st.Networks(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	cur := s.currentNetworks(sc.NIC)
+	var live map[string]store.Traffic
+	extra := map[string]bool{}
+	if s.live != nil && s.includesLocal(sc) {
+		live = s.live.UnflushedByNetwork(time.Time{}, sc.NIC)
+		for key, t := range live {
+			extra[key] = !t.IsZero()
+		}
+		for key := range cur {
+			extra[key] = true
+		}
+	}
+	out := make([]listedNetwork, 0, len(nets)+len(extra))
+	for _, n := range nets {
+		t := live[n.Key]
+		n.Sent, n.Recv = n.Sent+t.Sent, n.Recv+t.Received
+		out = append(out, listedNetwork{n, cur[n.Key]})
+		delete(extra, n.Key)
+	}
+	for _, key := range slices.Sorted(maps.Keys(extra)) {
+		if !extra[key] {
+			continue
+		}
+		label, err := s.st.NetworkLabel(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		t := live[key]
+		n := store.Network{Key: key, Label: label, Kind: store.NetworkKind(key), Sent: t.Sent, Recv: t.Received}
+		out = append(out, listedNetwork{n, cur[key]})
+	}
+	return out, nil
 }
 
 func networkView(n store.Network, current bool, u report.Usage) NetworkView {
@@ -136,7 +165,7 @@ func (s *Server) renameNetwork(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, networkView(n, s.currentNetworks()[n.Key], prefs.Pricing().Usage(n.Sent, n.Recv)))
+	writeJSON(w, http.StatusOK, networkView(n, s.currentNetworks("")[n.Key], prefs.Pricing().Usage(n.Sent, n.Recv)))
 }
 
 // networkFilter is a usage query's network: every network, or (one) the
