@@ -15,6 +15,12 @@
     view: "overview",
     device: "", // device= of every usage request: "" this device, "all", or an id
     devices: [], // from /api/devices
+    // The network of every usage request: "" every network, else "=" and
+    // its key ("=" alone is the unknown network, whose key is empty).
+    network: "",
+    networks: [], // from /api/networks
+    liveNetworks: [], // the networks the counted NICs are on now
+    renaming: null, // the key of the network whose name is being edited
     sync: null, // the last SyncState seen
     clockSkew: 0, // the server's clock minus the browser's, in ms
   };
@@ -221,7 +227,8 @@
       if (ev.paused !== state.paused) setPaused(ev.paused);
       showSpeed(ev.paused ? 0 : ev.up, ev.paused ? 0 : ev.down);
       // The stream's totals are this device's; other scopes reload.
-      if (ev.today && !state.device) showToday(ev.today);
+      if (ev.today && !state.device && !state.network) showToday(ev.today);
+      if (ev.networks) showLiveNetworks(ev.networks);
       if (ev.sync) showSync(ev.sync);
       renderLive();
     });
@@ -236,24 +243,53 @@
   // Relative URLs, so that the page works behind any loopback name.
   function p(path) { return path; }
 
-  // ---- devices scope ----
-  // scoped adds the selected device to a usage request's parameters.
+  // ---- devices and networks scope ----
+  // scoped adds the selected device and network to a usage request's
+  // parameters.
   function scoped(params) {
     params = params || new URLSearchParams();
     if (state.device) params.set("device", state.device);
+    const net = networkParam();
+    if (net) params.set("network", net);
     return params;
   }
+  // networkParam is network= for the selected network: its key, or for
+  // the unknown network (key "") its label.
+  function networkParam() {
+    if (!state.network) return "";
+    const key = state.network.slice(1);
+    if (key) return key;
+    const n = state.networks.find((x) => x.key === "");
+    return n ? n.label : "Unknown";
+  }
+  function networkLabel(key) {
+    const n = state.networks.find((x) => x.key === key) || state.liveNetworks.find((x) => x.key === key);
+    return n ? n.label : key;
+  }
   function deviceLabel(d) { return d.name || d.hostname || d.id.slice(0, 8); }
-  function scopeName() {
+  function deviceName() {
     if (state.device === "all") return "All devices";
     if (!state.device) return "This device";
     const d = state.devices.find((x) => x.id === state.device);
     return d ? deviceLabel(d) : state.device;
   }
+  // scopeName names the selection: the device when there are several,
+  // and the network when one is chosen.
+  function scopeName() {
+    const parts = [];
+    if (state.devices.length > 1 || state.device) parts.push(deviceName());
+    if (state.network) parts.push(networkLabel(state.network.slice(1)));
+    return parts.join(" · ");
+  }
   function showScope() {
-    const multi = state.devices.length > 1 || state.device !== "";
-    $("scope-bar").hidden = !multi;
-    setText("today-scope", multi ? "· " + scopeName() : "");
+    const devices = state.devices.length > 1 || state.device !== "";
+    const networks = state.networks.length > 1 || state.network !== "";
+    $("device-select").hidden = !devices;
+    $("network-select").hidden = !networks;
+    $("scope-bar").querySelector("label").htmlFor = devices ? "device-select" : "network-select";
+    $("scope-bar").hidden = !devices && !networks;
+    const name = scopeName();
+    setText("today-scope", name ? "· " + name : "");
   }
   function fillDeviceSelect() {
     const sel = $("device-select");
@@ -272,6 +308,23 @@
     showScope();
     updateExportLink();
     renderDevices();
+    refresh();
+  }
+  function fillNetworkSelect() {
+    const sel = $("network-select");
+    sel.replaceChildren(new Option("All networks", ""));
+    for (const n of state.networks) sel.appendChild(new Option(n.label, "=" + n.key));
+    if (state.network && !state.networks.some((n) => "=" + n.key === state.network)) state.network = "";
+    sel.value = state.network;
+    showScope();
+  }
+  function setNetwork(value) {
+    state.network = value;
+    try { localStorage.setItem("pb-network", value); } catch (e) { /* private mode */ }
+    $("network-select").value = value;
+    showScope();
+    updateExportLink();
+    renderNetworks();
     refresh();
   }
   function ago(iso) {
@@ -334,6 +387,166 @@
     const n = r.devices.length;
     setText("devices-line", n + (n === 1 ? " device" : " devices") + " · totals for " + r.today + " and " + monthName(r.today) + " (" + r.tz + ")");
     showSync(r.sync);
+  }
+
+  // ---- networks ----
+  const kindNames = { wifi: "Wi-Fi", gateway: "Gateway", unknown: "Unknown" };
+  // networkDetail says what identifies a network, when its label does not.
+  function networkDetail(n) {
+    if (n.kind === "wifi") {
+      const ssid = n.key.slice("wifi:".length);
+      return ssid === n.label ? "" : "Wi-Fi “" + ssid + "”";
+    }
+    if (n.kind === "gateway") return "router " + n.key.slice("gateway:".length);
+    return n.key ? n.key : "not recognised, or counted before PacketBuddy told networks apart";
+  }
+  async function loadNetworks() {
+    const q = new URLSearchParams();
+    if (state.device) q.set("device", state.device);
+    const r = await api(p("api/networks?" + q));
+    state.networks = r.networks;
+    fillNetworkSelect();
+    if (state.view === "networks") {
+      // This month per network, in the same device scope.
+      const m = await api(p("api/month?" + q));
+      state.networkMonth = m;
+    }
+    renderNetworks();
+  }
+  function renderNetworks() {
+    const tbody = $("networks-table").querySelector("tbody");
+    // Never pull the text field away from someone typing a name.
+    if (state.renaming !== null) return;
+    const focused = tbody.contains(document.activeElement) ? document.activeElement.dataset.action + "|" + document.activeElement.dataset.network : null;
+    tbody.replaceChildren();
+    const month = state.networkMonth;
+    if (!state.networks.length) {
+      row(tbody, [{ text: "No traffic recorded yet", span: 8 }], "none");
+    }
+    for (const n of state.networks) {
+      const tr = document.createElement("tr");
+      tr.dataset.network = n.key;
+      if (state.network === "=" + n.key) tr.className = "selected";
+      const name = document.createElement("td");
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "linkish";
+      btn.textContent = n.label;
+      btn.title = "Show the usage on " + n.label;
+      btn.dataset.action = "show";
+      btn.dataset.network = n.key;
+      btn.addEventListener("click", () => { setNetwork("=" + n.key); show("overview", true); });
+      name.appendChild(btn);
+      if (n.current) {
+        const tag = document.createElement("span");
+        tag.className = "tag now";
+        tag.textContent = "connected now";
+        name.appendChild(tag);
+      }
+      const detail = networkDetail(n);
+      if (detail) {
+        const sub = document.createElement("span");
+        sub.className = "sub";
+        sub.textContent = detail;
+        name.appendChild(sub);
+      }
+      const m = month && month.by_network.find((x) => x.key === n.key);
+      const act = document.createElement("td");
+      act.className = "act";
+      if (n.first_seen) {
+        const rb = document.createElement("button");
+        rb.type = "button";
+        rb.className = "btn small";
+        rb.textContent = "Rename";
+        rb.setAttribute("aria-label", "Rename " + n.label);
+        rb.dataset.action = "rename";
+        rb.dataset.network = n.key;
+        rb.addEventListener("click", () => startRename(tr, n));
+        act.appendChild(rb);
+      }
+      tr.append(name, cell(kindNames[n.kind] || n.kind, "Type", "nowrap"), cell(n.first_seen ? ago(n.last_seen) : "just now", "Last used", "nowrap"),
+        cell(m ? m.human_readable.total : "0 B", "This month", "num"), cell(n.human_readable.sent, "Sent", "num"),
+        cell(n.human_readable.received, "Received", "num"), cell(n.human_readable.total, "Total", "num"), act);
+      tbody.appendChild(tr);
+      if (focused === "show|" + n.key) btn.focus();
+      if (focused === "rename|" + n.key) act.firstChild && act.firstChild.focus();
+    }
+    const cur = state.networks.filter((n) => n.current).map((n) => n.label);
+    setText("networks-line", state.networks.length + (state.networks.length === 1 ? " network" : " networks") +
+      " · lifetime totals · " + deviceName() + (cur.length ? " · connected now: " + cur.join(", ") : ""));
+  }
+  // startRename turns a row's name into a small form.
+  function startRename(tr, n) {
+    state.renaming = n.key;
+    const td = tr.cells[0];
+    const form = document.createElement("form");
+    form.className = "rename-form";
+    const input = document.createElement("input");
+    input.id = "rename-input";
+    input.value = n.label;
+    input.maxLength = 64;
+    input.autocomplete = "off";
+    input.setAttribute("aria-label", "New name for " + n.label);
+    const save = document.createElement("button");
+    save.type = "submit";
+    save.className = "btn primary small";
+    save.textContent = "Save";
+    save.id = "rename-save";
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "btn small";
+    cancel.textContent = "Cancel";
+    const err = document.createElement("p");
+    err.className = "rename-error";
+    err.id = "rename-error";
+    err.setAttribute("role", "alert");
+    err.hidden = true;
+    form.append(input, save, cancel, err);
+    const done = (focusKey) => {
+      state.renaming = null;
+      renderNetworks();
+      const b = $("networks-table").querySelector('button[data-action="show"][data-network="' + CSS.escape(focusKey) + '"]');
+      if (b) b.focus();
+    };
+    cancel.addEventListener("click", () => done(n.key));
+    input.addEventListener("keydown", (e) => { if (e.key === "Escape") { e.preventDefault(); done(n.key); } });
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      save.disabled = true;
+      try {
+        const renamed = await send("POST", p("api/networks/rename"), { network: n.key ? n.key : n.label, label: input.value });
+        const i = state.networks.findIndex((x) => x.key === renamed.key);
+        if (i >= 0) state.networks[i].label = renamed.label;
+        setText("networks-status", "Renamed to " + renamed.label + ".");
+        $("networks-status").className = "ok";
+        fillNetworkSelect();
+        showLiveNetworks(state.liveNetworks.map((l) => l.key === renamed.key ? Object.assign({}, l, { label: renamed.label }) : l));
+        done(renamed.key);
+        refresh();
+      } catch (ex) {
+        err.textContent = String(ex.message || ex);
+        err.hidden = false;
+        save.disabled = false;
+        input.focus();
+      }
+    });
+    td.replaceChildren(form);
+    input.focus();
+    input.select();
+  }
+  // showLiveNetworks shows the networks the counted NICs are on now.
+  function showLiveNetworks(nets) {
+    const before = state.liveNetworks.map((n) => n.key).join("\n");
+    state.liveNetworks = nets;
+    const box = $("net-now");
+    box.hidden = !nets.length;
+    const many = nets.length > 1;
+    setText("current-network", nets.map((n) => n.label + (many ? " (" + n.nics.join(", ") + ")" : "")).join(", "));
+    $("current-network").title = nets.map((n) => (n.key || "unknown network") + " on " + n.nics.join(", ")).join("\n");
+    // A network the list does not have yet (first used just now).
+    if (before !== nets.map((n) => n.key).join("\n") && nets.some((n) => !state.networks.some((x) => x.key === n.key))) {
+      loadNetworks().catch(showError);
+    }
   }
 
   // ---- sync ----
@@ -445,7 +658,7 @@
     showToday(today);
     fillBars(state.charts.hourly, today.series, (s) => s.label);
     emptyState("hourly-empty", today);
-    setText("month-title", "This month · " + monthName(month.period.start) + (state.device ? " · " + scopeName() : ""));
+    setText("month-title", "This month · " + monthName(month.period.start) + (state.device || state.network ? " · " + scopeName() : ""));
     setText("month-total", month.human_readable.total);
     setText("month-cost", month.cost.total.cost_formatted);
     setText("month-projection", month.projection ? month.projection.human_readable.total : "after the first hour");
@@ -457,6 +670,7 @@
     for (const pt of live.points) pushLive(new Date(pt.t).getTime(), pt.up, pt.down);
     setPaused(live.paused);
     showSpeed(live.paused ? 0 : live.up, live.paused ? 0 : live.down);
+    showLiveNetworks(live.networks || []);
     renderLive();
   }
 
@@ -506,6 +720,7 @@
     setText("range-cost", r.cost.total.cost_formatted);
     fillBars(state.charts.history, r.series, (s) => s.label.slice(5));
     emptyState("history-empty", r);
+    fillTable("network-table", r.by_network, (n) => [{ text: n.label }, { text: n.human_readable.sent, num: true }, { text: n.human_readable.received, num: true }, { text: n.human_readable.total, num: true }], "No traffic in this period", 4);
     fillTable("nic-table", r.by_nic, (n) => [{ text: n.nic }, { text: n.human_readable.sent, num: true }, { text: n.human_readable.received, num: true }, { text: n.human_readable.total, num: true }], "No traffic in this period", 4);
     $("gaps-card").hidden = !r.gaps.length;
     fillTable("gaps-table", r.gaps, (g) => [{ text: g.nic }, { text: new Date(g.from).toLocaleString() }, { text: new Date(g.to).toLocaleString() }, { text: formatBytes(g.bytes_sent + g.bytes_received), num: true }], "", 4);
@@ -571,7 +786,7 @@
   }
 
   // ---- tabs ----
-  const views = ["overview", "history", "devices", "export", "settings"];
+  const views = ["overview", "history", "networks", "devices", "export", "settings"];
   function show(view, focus) {
     state.view = view;
     for (const v of views) {
@@ -585,6 +800,7 @@
     if (location.hash !== "#" + view) history.replaceState(null, "", "#" + view);
     if (view === "history") Promise.all([loadHistory(state.historyKind || "month"), loadLifetime()]).catch(showError);
     if (view === "devices") loadDevices().catch(showError);
+    if (view === "networks") loadNetworks().catch(showError);
   }
   function setupTabs() {
     for (const v of views) {
@@ -604,6 +820,9 @@
 
   async function refresh() {
     try {
+      // The network list first: it says whether the chosen network is
+      // still one of the device's.
+      await loadNetworks();
       await loadOverview();
       if (state.view === "history") await Promise.all([loadHistory(state.historyKind || "month"), loadLifetime()]);
       if (state.view === "devices") await loadDevices();
@@ -644,10 +863,12 @@
     for (const id of ["export-start", "export-end", "export-format"]) $(id).addEventListener("change", updateExportLink);
     $("settings-form").addEventListener("submit", saveSettings);
     $("device-select").addEventListener("change", (e) => setDevice(e.target.value));
+    $("network-select").addEventListener("change", (e) => setNetwork(e.target.value));
     $("sync-enabled").addEventListener("change", toggleSync);
     $("sync-now").addEventListener("click", syncNow);
     $("sync-off-link").addEventListener("click", (e) => { e.preventDefault(); show("settings"); $("sync-enabled").focus(); });
     try { state.device = localStorage.getItem("pb-device") || ""; } catch (e) { state.device = ""; }
+    try { state.network = localStorage.getItem("pb-network") || ""; } catch (e) { state.network = ""; }
 
     updateExportLink();
     try {
@@ -658,8 +879,10 @@
       fillSettings(prefs);
       setText("foot-version", "PacketBuddy " + health.version);
       setText("about-line", "Counting since " + new Date(health.counting_since).toLocaleString() + " · database " + formatBytes(health.database_bytes) + " · sync " + health.sync.state);
-      // The device list first: it says whether a saved device still exists.
+      // The device and network lists first: they say whether a saved
+      // device or network still exists.
       await loadDevices();
+      await loadNetworks();
       updateExportLink();
       await Promise.all([loadLive(), loadOverview(), loadNICs()]);
       showError(null);
