@@ -489,3 +489,49 @@ func TestBrowserEscapesNames(t *testing.T) {
 		t.Fatal("a device name was interpreted as HTML")
 	}
 }
+
+// TestBrowserEscapesNetworkNames: an SSID is whatever an access point
+// broadcasts, and a label whatever was typed; the Networks view, the
+// selector, the history, the overview's current network and its scope
+// show them as text.
+func TestBrowserEscapesNetworkNames(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	hostileSSID := `<img src=x id=pwned-net onerror="document.body.dataset.pwned=1">`
+	hostileLabel := `<svg id=pwned-label onload="document.body.dataset.pwned=1">`
+	today := testToday()
+	day := store.Date{Year: today.Year, Month: today.Month, Day: 1}.Start(time.UTC)
+	if err := e.st.Flush(context.Background(), networkBatch("eth0", "wifi:"+hostileSSID, day, 1234, 5678)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.RenameNetwork(context.Background(), homeKey, hostileLabel); err != nil {
+		t.Fatal(err)
+	}
+	// The counted NIC is on the hostile network now.
+	e.counters.setNetwork("wifi:" + hostileSSID)
+	base := serve(t, e.server(Options{StreamInterval: 100 * time.Millisecond}))
+	ctx := newTab(t)
+	openPage(t, ctx, base+"/#history")
+	for _, name := range []string{hostileSSID, hostileLabel} {
+		waitJS(t, ctx, `[...document.querySelectorAll("#network-table td")].some(td => td.textContent === `+jsString(name)+`)`)
+		waitJS(t, ctx, `[...document.querySelectorAll("#network-select option")].some(o => o.textContent === `+jsString(name)+`)`)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("tab-networks"))); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{hostileSSID, hostileLabel} {
+		waitJS(t, ctx, `[...document.querySelectorAll("#networks-table .linkish")].some(b => b.textContent === `+jsString(name)+`)`)
+	}
+	// Renamed in the page to more markup: still text.
+	renameInPage(t, ctx, "wifi:"+hostileSSID, `<i id=pwned-typed>typed</i>`)
+	waitJS(t, ctx, `[...document.querySelectorAll("#networks-table .linkish")].some(b => b.textContent === "<i id=pwned-typed>typed</i>")`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("tab-overview"))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `document.getElementById("current-network").textContent === "<i id=pwned-typed>typed</i>"`)
+	selectNetwork(t, ctx, "="+homeKey)
+	waitJS(t, ctx, `document.getElementById("today-scope").textContent === `+jsString("· "+hostileLabel))
+	if got := evalJS[bool](t, ctx, `["pwned-net", "pwned-label", "pwned-typed"].some(id => document.getElementById(id) !== null) || document.body.dataset.pwned === "1"`); got {
+		t.Fatal("a network name was interpreted as HTML")
+	}
+}
