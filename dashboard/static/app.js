@@ -19,6 +19,7 @@
     // its key ("=" alone is the unknown network, whose key is empty).
     network: "",
     networks: [], // from /api/networks
+    networkMonth: null, // /api/month of the Networks view: this month per network
     liveNetworks: [], // the networks the counted NICs are on now
     renaming: null, // the key of the network whose name is being edited
     sync: null, // the last SyncState seen
