@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/packetbuddy/packetbuddy/report"
@@ -178,35 +177,16 @@ type networkFilter struct {
 // match reports whether traffic over the network key is in the filter.
 func (f networkFilter) match(key string) bool { return !f.one || f.key == key }
 
-// resolveNetwork finds the key of a network= value the store has accepted
-// (a key or a label, "" for every network), by the store's rule: a key
-// first, then a label, then the one label equal under case folding. The
-// store lists every network but the unknown one when that has no traffic
-// anywhere, so a name it accepted but does not list is that network.
+// resolveNetwork finds the key of a network= value (a key or a label, ""
+// for every network) by the store's rule, to filter the monitor's
+// unflushed traffic the same way the store filters its rows.
 func (s *Server) resolveNetwork(ctx context.Context, name string) (networkFilter, error) {
 	if name == "" {
 		return networkFilter{}, nil
 	}
-	nets, err := s.st.Networks(ctx, store.Scope{Device: "all"})
+	n, err := s.st.ResolveNetwork(ctx, name)
 	if err != nil {
 		return networkFilter{}, err
 	}
-	var folded []string
-	for _, n := range nets {
-		if n.Key == name {
-			return networkFilter{one: true, key: n.Key}, nil
-		}
-	}
-	for _, n := range nets {
-		if n.Label == name {
-			return networkFilter{one: true, key: n.Key}, nil
-		}
-		if strings.EqualFold(n.Label, name) {
-			folded = append(folded, n.Key)
-		}
-	}
-	if len(folded) == 1 {
-		return networkFilter{one: true, key: folded[0]}, nil
-	}
-	return networkFilter{one: true, key: ""}, nil
+	return networkFilter{one: true, key: n.Key}, nil
 }

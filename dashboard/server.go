@@ -33,6 +33,7 @@ type Store interface {
 	Export(ctx context.Context, w io.Writer, o store.ExportOptions) (int64, error)
 	Devices(ctx context.Context) ([]store.DeviceUsage, error)
 	Networks(ctx context.Context, sc store.Scope) ([]store.Network, error)
+	ResolveNetwork(ctx context.Context, keyOrLabel string) (store.Network, error)
 	RenameNetwork(ctx context.Context, keyOrLabel, label string) (store.Network, error)
 	NetworkLabel(ctx context.Context, key string) (string, error)
 }

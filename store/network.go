@@ -186,6 +186,18 @@ func resolveNetwork(ctx context.Context, q rowsQuerier, name string) (networkRow
 	return networkRow{}, unknownNetworkError(name, all)
 }
 
+// ResolveNetwork finds a network by key or label with the rule of
+// Scope.Network; an unknown one is the same *QueryError. It is for views
+// that filter more than the store's rows (a monitor's unflushed traffic)
+// and need the key a name stands for.
+func (s *Store) ResolveNetwork(ctx context.Context, keyOrLabel string) (Network, error) {
+	n, err := resolveNetwork(ctx, s.r, keyOrLabel)
+	if err != nil {
+		return Network{}, err
+	}
+	return n.network(), nil
+}
+
 func unknownNetworkError(name string, all []networkRow) *QueryError {
 	labels := make([]string, 0, len(all))
 	for _, n := range all {
