@@ -28,7 +28,8 @@ const (
 // defaults.
 type Options struct {
 	// Interval is how long a NIC's network is trusted before the system is
-	// asked again. Default DefaultInterval.
+	// asked again, when no change was noticed (see Run and Invalidate)
+	// meanwhile. Default DefaultInterval.
 	Interval time.Duration
 	// Now is the clock the Interval is measured on. Default time.Now.
 	Now func() time.Time
@@ -50,6 +51,7 @@ type Detector struct {
 	now      func() time.Time
 	log      *slog.Logger
 	probe    func(ctx context.Context, nic string) (string, error)
+	watcher  osWatcher // Run's seams (Linux)
 
 	generation atomic.Uint64 // bumped by Invalidate
 
@@ -127,6 +129,23 @@ func (d *Detector) Networks(ctx context.Context, nics []string) map[string]strin
 // Interval.
 func (d *Detector) Invalidate() {
 	d.generation.Add(1)
+}
+
+// Run invalidates the cache whenever the system reports a change that
+// may move a NIC to another network, until ctx ends; it returns nil then.
+// It never probes itself: the next Networks call does, so a change is
+// seen at the next sample instead of up to an Interval later.
+//
+// Linux: rtnetlink notifications of links, addresses, default routes and
+// neighbour entries, a burst coalesced over a tenth of a second; the
+// routine ones (a neighbour going stale, other routes) are ignored.
+// Without them (the socket cannot be opened) it logs that at debug level
+// and the Interval alone bounds how late a change is seen. Other systems:
+// the Interval alone.
+//
+// Run is optional, and is called once.
+func (d *Detector) Run(ctx context.Context) error {
+	return d.watch(ctx)
 }
 
 // fresh reports whether the entry may still be used at now. A clock that

@@ -222,3 +222,23 @@ func TestDetectorProbeBudget(t *testing.T) {
 		}
 	})
 }
+
+// TestDetectorRunEnds: Run, on every system, returns nil when its context
+// ends.
+func TestDetectorRunEnds(t *testing.T) {
+	t.Parallel()
+	d := NewDetector(Options{Probe: newFakeProbe(map[string]string{}).probe})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return within 5 s of its context ending")
+	}
+}

@@ -6,7 +6,10 @@
 // store.GatewayNetwork, "" for unknown.
 //
 // A Detector caches each NIC's key and asks the system again at most every
-// few seconds, so the monitor can call it on every sample.
+// few seconds, so the monitor can call it on every sample; sooner after
+// Invalidate, which its Run calls when the system reports a change
+// (Linux: rtnetlink notifications of links, addresses, default routes and
+// neighbours) and the monitor's owner calls when a NIC's counters restart.
 //
 // Sources per system:
 //   - Linux: the SSID from NetworkManager over the system D-Bus (the
