@@ -53,7 +53,9 @@ func newBenchMonitor(b *testing.B, st Store, clock *fakeClock, read func(context
 		Now:      clock.Now,
 		Mono:     clock.Mono,
 		Networks: benchNetworks(),
-		Logger:   slog.New(slog.DiscardHandler),
+		// As the app's: the check for restarted counters runs too.
+		NetworkChanged: func() {},
+		Logger:         slog.New(slog.DiscardHandler),
 	})
 	if err := m.Start(b.Context()); err != nil {
 		b.Fatal(err)

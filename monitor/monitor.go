@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -45,7 +46,15 @@ type Options struct {
 	// cheap (netid.Detector caches) and must not keep nics, which the
 	// monitor reuses. Default: every network is unknown.
 	Networks func(ctx context.Context, nics []string) map[string]string
-	Logger   *slog.Logger
+	// NetworkChanged is called when a counted NIC's counters restarted (a
+	// NIC re-created, or back after it was gone; a driver reset): it may
+	// be on another network, which a cache behind Networks would not know
+	// yet (the app invalidates netid.Detector's). It is called during the
+	// reading, before Networks is asked for it, so that the reading's
+	// traffic goes to the network found afresh; it must be cheap. Default:
+	// none.
+	NetworkChanged func()
+	Logger         *slog.Logger
 }
 
 // nicState is what the monitor remembers of one NIC between samples.
@@ -346,22 +355,49 @@ func (m *Monitor) sample(ctx context.Context) {
 }
 
 // networks asks Options.Networks for the networks of the counted NICs of
-// live; nil when there is no such function. It takes m.mu only to filter
-// the names: a slow answer must not hold up Snapshot. sampleMu is held.
+// live; nil when there is no such function. When a NIC's counters
+// restarted, it calls Options.NetworkChanged first. It takes m.mu only to
+// filter the names: a slow answer must not hold up Snapshot. sampleMu is
+// held.
 func (m *Monitor) networks(ctx context.Context, live []Counter) map[string]string {
-	if m.opts.Networks == nil {
+	if m.opts.Networks == nil && m.opts.NetworkChanged == nil {
 		return nil
 	}
 	m.mu.Lock()
 	names := m.names[:0]
+	check, restarted := m.opts.NetworkChanged != nil, false
 	for _, c := range live {
 		if m.counted(c.Name) {
 			names = append(names, c.Name)
+			restarted = restarted || (check && m.restarted(c))
 		}
 	}
 	m.mu.Unlock()
 	m.names = names
+	if restarted && m.opts.NetworkChanged != nil {
+		m.opts.NetworkChanged()
+	}
+	if m.opts.Networks == nil {
+		return nil
+	}
 	return m.opts.Networks(ctx, names)
+}
+
+// restarted reports whether the counters c of a counted NIC restarted
+// since the last reading, as nicDelta will find: the NIC was absent (or,
+// known from history, not seen by this run), or a counter went down other
+// than by a 32-bit wrap. m.mu is held.
+func (m *Monitor) restarted(c Counter) bool {
+	st, seen := m.nics[c.Name]
+	if !seen {
+		return m.known[c.Name]
+	}
+	if !st.present {
+		return true
+	}
+	_, sent := CounterDelta(st.sent, c.Sent, math.MaxUint64)
+	_, recv := CounterDelta(st.recv, c.Recv, math.MaxUint64)
+	return sent == Reset || recv == Reset
 }
 
 // interval is the time between two readings of the counters, as the

@@ -166,3 +166,125 @@ func TestSnapshotNetworkWhilePaused(t *testing.T) {
 		t.Errorf("NICs = %+v, want %+v", s.NICs, want)
 	}
 }
+
+// cachingNetworks stands for a detector that answers from a cache: the
+// networks the system would report change under it, and it answers them
+// only after NetworkChanged.
+type cachingNetworks struct {
+	mu      sync.Mutex
+	system  map[string]string // NIC -> network now
+	cache   map[string]string // what Networks answers
+	changed int               // NetworkChanged calls
+	events  []string          // "changed" and "networks", in order
+}
+
+func (c *cachingNetworks) networks(_ context.Context, nics []string) map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.events = append(c.events, "networks")
+	out := make(map[string]string, len(nics))
+	for _, n := range nics {
+		out[n] = c.cache[n]
+	}
+	return out
+}
+
+func (c *cachingNetworks) networkChanged() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.changed++
+	c.events = append(c.events, "changed")
+	c.cache = maps.Clone(c.system)
+}
+
+// TestNetworkChangedOnCounterRestart: a reading in which a counted NIC's
+// counters restarted (went down, or the NIC came back) calls
+// NetworkChanged once, before Networks, so that the reading's traffic
+// goes to the network found afresh; growth, a 32-bit wrap, a NIC gone,
+// a NIC not counted and a new NIC do not call it.
+func TestNetworkChangedOnCounterRestart(t *testing.T) {
+	t.Parallel()
+	const nearWrap = 1<<32 - 100
+	c := &cachingNetworks{
+		system: map[string]string{"eth0": netHome, "wlan0": netOffice},
+		cache:  map[string]string{"eth0": netHome, "wlan0": netOffice},
+	}
+	h := newHarness(t)
+	h.opts.Networks, h.opts.NetworkChanged = c.networks, c.networkChanged
+	h.proc.replace(nics{"eth0": {1000, 2000}, "wlan0": {0, 0}, "lo": {5, 5}})
+	h.start()
+	steps := []struct {
+		name     string
+		counters nics
+		system   map[string]string // what the system says from this reading on; nil: unchanged
+		want     int               // NetworkChanged calls at this reading
+	}{
+		{"counters grow", nics{"eth0": {1100, 2200}, "wlan0": {10, 20}, "lo": {9, 9}}, nil, 0},
+		{"up to just below 2^32", nics{"eth0": {nearWrap, 2300}, "wlan0": {10, 20}, "lo": {9, 9}}, nil, 0},
+		{"a 32-bit wrap", nics{"eth0": {50, 2400}, "wlan0": {10, 20}, "lo": {9, 9}}, nil, 0},
+		{"a NIC not counted restarts", nics{"eth0": {60, 2400}, "wlan0": {10, 20}, "lo": {1, 1}}, nil, 0},
+		{"eth0 re-created on the phone's network", nics{"eth0": {30, 40}, "wlan0": {10, 20}, "lo": {1, 1}},
+			map[string]string{"eth0": netPhone, "wlan0": netOffice}, 1},
+		{"eth0 on the phone", nics{"eth0": {130, 140}, "wlan0": {10, 20}, "lo": {1, 1}}, nil, 0},
+		{"eth0 gone", nics{"wlan0": {10, 20}, "lo": {1, 1}}, nil, 0},
+		{"eth0 back at the desk", nics{"eth0": {7, 8}, "wlan0": {10, 20}, "lo": {1, 1}},
+			map[string]string{"eth0": netDesk, "wlan0": netOffice}, 1},
+		{"both restart at once, one call", nics{"eth0": {1, 2}, "wlan0": {3, 4}, "lo": {1, 1}}, nil, 1},
+		{"only received goes down", nics{"eth0": {11, 1}, "wlan0": {3, 4}, "lo": {1, 1}}, nil, 1},
+		{"a new NIC appears", nics{"eth0": {11, 1}, "wlan0": {3, 4}, "usb0": {500, 500}, "lo": {1, 1}}, nil, 0},
+	}
+	for _, step := range steps {
+		c.mu.Lock()
+		if step.system != nil {
+			c.system = step.system
+		}
+		before, events := c.changed, len(c.events)
+		c.mu.Unlock()
+		h.proc.replace(step.counters)
+		h.step(time.Second)
+		c.mu.Lock()
+		got, last := c.changed-before, c.events[events:]
+		c.mu.Unlock()
+		if got != step.want {
+			t.Errorf("%s: NetworkChanged called %d times, want %d", step.name, got, step.want)
+		}
+		if want := []string{"changed", "networks"}; step.want == 1 && !slices.Equal(last, want) {
+			t.Errorf("%s: calls %v, want %v", step.name, last, want)
+		}
+	}
+	h.flush()
+	h.wantNetworkTotals(map[nicNetwork][2]uint64{
+		{"eth0", netHome}:    {100 + (nearWrap - 1100) + 150 + 10, 200 + 100 + 100},
+		{"eth0", netPhone}:   {30 + 100, 40 + 100},
+		{"eth0", netDesk}:    {7 + 1 + 10, 8 + 2 + 1},
+		{"wlan0", netOffice}: {10 + 3, 20 + 4},
+	})
+}
+
+// TestNetworkChangedWithoutNetworks: NetworkChanged is called even when
+// there is no Networks function.
+func TestNetworkChangedWithoutNetworks(t *testing.T) {
+	t.Parallel()
+	counters := []Counter{{Name: "eth0", Sent: 100, Recv: 100}}
+	var mu sync.Mutex
+	calls := 0
+	m := New(&memStore{}, Options{
+		Read: func(context.Context) ([]Counter, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return slices.Clone(counters), nil
+		},
+		Boot:           func(context.Context) (store.Boot, error) { return store.Boot{ID: "b"}, nil },
+		NetworkChanged: func() { calls++ },
+	})
+	if err := m.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	counters[0].Sent = 5
+	mu.Unlock()
+	m.Sample(t.Context())
+	if calls != 1 {
+		t.Errorf("NetworkChanged called %d times after a reset, want 1", calls)
+	}
+}
