@@ -33,7 +33,10 @@ func runApp(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	mon, err := e.startMonitor(ctx, st)
+	// Which network each NIC is on, for the monitor; its watcher runs
+	// under serve.
+	detector := netid.NewDetector(netid.Options{Now: e.now, Logger: e.log.With("component", "netid")})
+	mon, err := e.startMonitor(ctx, st, detector)
 	if err != nil {
 		return err
 	}
@@ -45,6 +48,7 @@ func runApp(ctx context.Context, e *env) error {
 	return e.serve(ctx, appParts{
 		trayParts: trayParts{store: st, monitor: mon, syncer: syncer, dashboardURL: url, pricing: livePricing(e, settings)},
 		dashboard: dashboard.New(st, mon, dopts),
+		detector:  detector,
 	})
 }
 
@@ -87,20 +91,20 @@ func (e *env) newSyncer(ctx context.Context, st *store.Store) (*cloudsync.Syncer
 
 // startMonitor starts counting: the monitor takes its first reading, and
 // its loop runs under serve.
-func (e *env) startMonitor(ctx context.Context, st *store.Store) (*monitor.Monitor, error) {
+func (e *env) startMonitor(ctx context.Context, st *store.Store, detector *netid.Detector) (*monitor.Monitor, error) {
 	mon := monitor.New(st, monitor.Options{
 		PollInterval:  e.cfg.Monitor.PollInterval.Duration,
 		FlushInterval: e.cfg.Monitor.FlushInterval.Duration,
 		Filter:        monitor.Filter{Include: e.cfg.Monitor.Include, Exclude: e.cfg.Monitor.Exclude},
 		MaxRate:       float64(e.cfg.Monitor.MaxRate),
 		// Every delta is stored under the network its NIC is on; the
-		// detector caches per NIC, so the per-sample call stays cheap.
-		Networks: netid.NewDetector(netid.Options{
-			Now:    e.now,
-			Logger: e.log.With("component", "netid"),
-		}).Networks,
-		Logger: e.log.With("component", "monitor"),
-		Now:    e.now,
+		// detector caches per NIC, so the per-sample call stays cheap. A
+		// NIC whose counters restarted may be on another network: the
+		// detector asks the system again for that reading.
+		Networks:       detector.Networks,
+		NetworkChanged: detector.Invalidate,
+		Logger:         e.log.With("component", "monitor"),
+		Now:            e.now,
 	})
 	if err := mon.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start monitor: %w", err)
@@ -112,11 +116,13 @@ func (e *env) startMonitor(ctx context.Context, st *store.Store) (*monitor.Monit
 type appParts struct {
 	trayParts
 	dashboard *dashboard.Server
+	detector  *netid.Detector
 }
 
-// serve runs the monitor's loop, the syncer and the dashboard until ctx
-// ends or the tray quits, then waits for them, the monitor's final flush
-// included. The tray, when one can exist, owns the main goroutine.
+// serve runs the monitor's loop, the network detector's watcher, the
+// syncer and the dashboard until ctx ends or the tray quits, then waits
+// for them, the monitor's final flush included. The tray, when one can
+// exist, owns the main goroutine.
 func (e *env) serve(ctx context.Context, p appParts) error {
 	// Quit in the tray, or a component failing, stops the rest.
 	runCtx, stop := context.WithCancel(ctx)
@@ -141,6 +147,8 @@ func (e *env) serve(ctx context.Context, p appParts) error {
 		defer close(monDone)
 		return p.monitor.Loop(gctx)
 	})
+	// A network change is noticed at once, not up to an interval later.
+	g.Go(func() error { return p.detector.Run(gctx) })
 	g.Go(func() error { return p.syncer.Run(gctx) })
 	g.Go(func() error {
 		// A dashboard that cannot listen is reported, but counting goes on.
