@@ -18,6 +18,13 @@ const (
 	// network that was just joined is recognised within a second or two.
 	retryInterval = time.Second
 
+	// watchedInterval is how long a NIC's network is trusted while Run
+	// watches the system's notifications: then the interval only catches
+	// what they do not report (an SSID change that moves no link, address,
+	// route or neighbour), and a probe every few seconds would be most of
+	// an idle app's system calls.
+	watchedInterval = time.Minute
+
 	// probeTimeout bounds the probes of one Networks call, so that a hung
 	// NetworkManager cannot stall the sampling loop for long, however
 	// many NICs there are.
@@ -54,6 +61,7 @@ type Detector struct {
 	watcher  osWatcher // Run's seams (Linux)
 
 	generation atomic.Uint64 // bumped by Invalidate
+	watched    atomic.Bool   // Run receives the system's notifications
 
 	mu    sync.Mutex
 	cache map[string]cacheEntry // by NIC
@@ -140,8 +148,9 @@ func (d *Detector) Invalidate() {
 // neighbour entries, a burst coalesced over a tenth of a second; the
 // routine ones (a neighbour going stale, other routes) are ignored.
 // Without them (the socket cannot be opened) it logs that at debug level
-// and the Interval alone bounds how late a change is seen. Other systems:
-// the Interval alone.
+// and the Interval alone bounds how late a change is seen. While the
+// notifications arrive, a NIC's network is trusted for a minute (or the
+// Interval, if longer). Other systems: the Interval alone.
 //
 // Run is optional, and is called once.
 func (d *Detector) Run(ctx context.Context) error {
@@ -159,6 +168,9 @@ func (e cacheEntry) fresh(now time.Time, generation uint64) bool {
 func (d *Detector) probeNIC(ctx context.Context, nic string, now time.Time, generation uint64, previous string) cacheEntry {
 	key, err := d.probe(ctx, nic)
 	e := cacheEntry{key: key, at: now, ttl: d.interval, generation: generation}
+	if d.watched.Load() {
+		e.ttl = max(e.ttl, watchedInterval)
+	}
 	if err != nil {
 		e.ttl = min(retryInterval, d.interval)
 		d.log.Debug("network of NIC uncertain", "nic", nic, "network", key, "err", err)

@@ -1,13 +1,10 @@
 package netid
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"log/slog"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,47 +13,6 @@ import (
 
 	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
-
-// startBus starts a private dbus-daemon listening on a socket in a
-// temporary directory (a path, not an abstract socket, so that it is
-// reachable from other network namespaces) and returns its address.
-func startBus(t testing.TB) string {
-	t.Helper()
-	daemon, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		testenv.Require(t, "dbus", err)
-	}
-	address := "unix:path=" + filepath.Join(t.TempDir(), "bus")
-	cmd := exec.Command(daemon, "--session", "--nofork", "--print-address=1", "--address="+address)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr testenv.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		testenv.Require(t, "dbus", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(out).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case printed := <-line:
-		if printed == "" {
-			t.Fatalf("dbus-daemon printed no address: %s", stderr.Tail(2000))
-		}
-		return printed
-	case <-time.After(10 * time.Second):
-		t.Fatalf("dbus-daemon did not print its address within 10 s: %s", stderr.Tail(2000))
-	}
-	return ""
-}
 
 // fakeDevice is a device the fake NetworkManager manages.
 type fakeDevice struct {
@@ -163,7 +119,7 @@ func testSources(t *testing.T, busAddress string) *sources {
 
 func TestWiFiSSIDFromNetworkManager(t *testing.T) {
 	t.Parallel()
-	address := startBus(t)
+	address := testenv.StartDBus(t)
 	startNetworkManager(t, address, map[string]*fakeDevice{
 		"wlan0": {deviceType: nmDeviceTypeWiFi, ssid: []byte("Home")},
 		"wlan1": {deviceType: nmDeviceTypeWiFi},                        // not associated
@@ -198,7 +154,7 @@ func TestWiFiSSIDFromNetworkManager(t *testing.T) {
 // network to another through a Detector.
 func TestWiFiSSIDChangesAfterInvalidate(t *testing.T) {
 	t.Parallel()
-	address := startBus(t)
+	address := testenv.StartDBus(t)
 	nm := startNetworkManager(t, address, map[string]*fakeDevice{
 		"wlan0": {deviceType: nmDeviceTypeWiFi, ssid: []byte("Home")},
 	})
@@ -222,7 +178,7 @@ func TestWiFiSSIDChangesAfterInvalidate(t *testing.T) {
 // error that probe only logs.
 func TestWiFiSSIDWithoutNetworkManager(t *testing.T) {
 	t.Parallel()
-	address := startBus(t)
+	address := testenv.StartDBus(t)
 	for name, address := range map[string]string{
 		"bus without NetworkManager": address,
 		"no bus":                     "unix:path=" + filepath.Join(t.TempDir(), "none"),
@@ -246,7 +202,7 @@ func TestWiFiSSIDWithoutNetworkManager(t *testing.T) {
 // probe.
 func TestWiFiSSIDReconnects(t *testing.T) {
 	t.Parallel()
-	address := startBus(t)
+	address := testenv.StartDBus(t)
 	startNetworkManager(t, address, map[string]*fakeDevice{"wlan0": {deviceType: nmDeviceTypeWiFi, ssid: []byte("Home")}})
 	s := testSources(t, address)
 	if got, err := s.wifiSSID(t.Context(), "wlan0"); got != "Home" || err != nil {

@@ -52,6 +52,12 @@ func (d *Detector) watch(ctx context.Context) error {
 		return nil
 	}
 	defer f.Close()
+	d.watched.Store(true)
+	defer func() {
+		// Without notifications the minute-long trust is too long.
+		d.watched.Store(false)
+		d.Invalidate()
+	}()
 	// The socket is in the runtime's poller: a deadline in the past ends
 	// a Read that waits.
 	stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
@@ -71,6 +77,8 @@ func (d *Detector) watch(ctx context.Context) error {
 			settle.poke()
 		case err != nil:
 			d.log.Debug("notifications of network changes failed; networks are re-detected every interval", "interval", d.interval, "err", err)
+			d.watched.Store(false)
+			d.Invalidate()
 			<-ctx.Done()
 			return nil
 		case changes.changed(buf[:n]):

@@ -390,3 +390,53 @@ func sendDatagram(addr string) error {
 	_, err = conn.Write([]byte("hello"))
 	return err
 }
+
+// TestWatchedInterval: while the watcher receives notifications, a NIC's
+// network is trusted for a minute instead of the Interval, so an idle app
+// does not probe every few seconds; when the watcher stops, the Interval
+// applies again.
+func TestWatchedInterval(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	p := newFakeProbe(map[string]string{"eth0": "gateway:02:00:00:00:00:01"})
+	d := NewDetector(Options{Interval: 5 * time.Second, Now: clock.Now, Probe: p.probe})
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	d.watcher.listen = func() (*os.File, error) { return r, nil }
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	for deadline := time.Now().Add(5 * time.Second); !d.watched.Load(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the watcher did not start within 5 s")
+		}
+	}
+
+	d.Networks(t.Context(), []string{"eth0"})
+	p.set("eth0", "gateway:02:00:00:00:00:02", nil)
+	clock.Advance(30 * time.Second)
+	if got := d.Networks(t.Context(), []string{"eth0"})["eth0"]; got != "gateway:02:00:00:00:00:01" {
+		t.Errorf("30 s later while watching: network = %q, want the cached one", got)
+	}
+	clock.Advance(30 * time.Second)
+	if got := d.Networks(t.Context(), []string{"eth0"})["eth0"]; got != "gateway:02:00:00:00:00:02" {
+		t.Errorf("a minute later while watching: network = %q, want the new gateway", got)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	p.set("eth0", "gateway:02:00:00:00:00:03", nil)
+	if got := d.Networks(t.Context(), []string{"eth0"})["eth0"]; got != "gateway:02:00:00:00:00:03" {
+		t.Errorf("when the watcher stopped: network = %q, want a probe at once", got)
+	}
+	p.set("eth0", "gateway:02:00:00:00:00:04", nil)
+	clock.Advance(5 * time.Second)
+	if got := d.Networks(t.Context(), []string{"eth0"})["eth0"]; got != "gateway:02:00:00:00:00:04" {
+		t.Errorf("an Interval after the watcher stopped: network = %q, want a probe", got)
+	}
+}

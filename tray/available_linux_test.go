@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 // TestAvailable checks the tray-or-headless decision: it must never start a
@@ -34,7 +36,7 @@ func TestAvailable(t *testing.T) {
 		if _, err := exec.LookPath("dbus-daemon"); err != nil {
 			requireComponent(t, "dbus", "dbus-daemon not installed")
 		}
-		t.Setenv("DBUS_SESSION_BUS_ADDRESS", startBus(t))
+		t.Setenv("DBUS_SESSION_BUS_ADDRESS", testenv.StartDBus(t))
 		if ok, reason := Available(context.Background()); !ok {
 			t.Errorf("Available = false (%s) with a running bus", reason)
 		}

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
 // BenchmarkTrayIdle measures the tray process at rest: the tray with its
@@ -24,7 +26,7 @@ func BenchmarkTrayIdle(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("PB_IDLE_SECONDS")); err == nil && v > 0 {
 		seconds = v
 	}
-	addr := startBus(b)
+	addr := testenv.StartDBus(b)
 	w := startWatcher(b, addr)
 	for b.Loop() {
 		p := startTray(b, addr, "PB_IDLE=1")

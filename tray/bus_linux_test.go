@@ -15,44 +15,6 @@ import (
 	"github.com/packetbuddy/packetbuddy/internal/testenv"
 )
 
-// startBus starts a private session bus for the test and returns its
-// address. The daemon is killed when the test ends.
-func startBus(t testing.TB) string {
-	t.Helper()
-	daemon, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		requireComponent(t, "dbus", "dbus-daemon not installed (Debian package dbus-daemon): "+err.Error())
-	}
-	cmd := exec.Command(daemon, "--session", "--nofork", "--print-address=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		requireComponent(t, "dbus", "cannot start dbus-daemon: "+err.Error())
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(out).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case addr := <-line:
-		if addr == "" {
-			t.Fatal("dbus-daemon printed no address")
-		}
-		return addr
-	case <-time.After(10 * time.Second):
-		t.Fatal("dbus-daemon did not print its address within 10 s")
-	}
-	return ""
-}
-
 // watcher is a minimal org.kde.StatusNotifierWatcher: it records which
 // bus names registered an item.
 type watcher struct {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packetbuddy/packetbuddy/internal/testenv"
 	"github.com/packetbuddy/packetbuddy/store"
 )
 
@@ -46,7 +47,7 @@ func openStore(t *testing.T, dir string) *store.Store {
 // clicking menu items, against a real store and monitor.
 func TestTrayOverDBus(t *testing.T) {
 	t.Parallel()
-	addr := startBus(t)
+	addr := testenv.StartDBus(t)
 	w := startWatcher(t, addr)
 	p := startTray(t, addr)
 	it := w.waitRegistered(t, waitFor)
@@ -238,7 +239,7 @@ func flatten(rows [][]string) []string {
 func TestTrayStartupPublishesIconAndTooltip(t *testing.T) {
 	t.Parallel()
 	const runs, parallel = 20, 5
-	addr := startBus(t)
+	addr := testenv.StartDBus(t)
 	w := startWatcher(t, addr)
 	for batch := 0; batch < runs; batch += parallel {
 		procs := make([]*trayProcess, 0, parallel)
@@ -274,7 +275,7 @@ func TestTrayStartupPublishesIconAndTooltip(t *testing.T) {
 // change of network at the next reading.
 func TestTrayTooltipShowsNetwork(t *testing.T) {
 	t.Parallel()
-	addr := startBus(t)
+	addr := testenv.StartDBus(t)
 	w := startWatcher(t, addr)
 	p := startTray(t, addr, "PB_NETWORK=Home Wi-Fi")
 	it := w.waitRegistered(t, waitFor)
@@ -293,7 +294,7 @@ func TestTrayTooltipShowsNetwork(t *testing.T) {
 // and the error badge, and that the Cloud sync checkbox calls SetEnabled.
 func TestTrayShowsSyncAndProblems(t *testing.T) {
 	t.Parallel()
-	addr := startBus(t)
+	addr := testenv.StartDBus(t)
 	w := startWatcher(t, addr)
 	p := startTray(t, addr, "PB_SYNC=failing", "PB_PROBLEM=listen tcp 127.0.0.1:7373: bind: address already in use")
 	it := w.waitRegistered(t, waitFor)

@@ -73,7 +73,7 @@ func startScreen(t *testing.T) *screen {
 	}
 	s := &screen{out: testOutputDir(t)}
 	s.display = startXvfb(t)
-	s.bus = startBus(t)
+	s.bus = testenv.StartDBus(t)
 	runtime := t.TempDir()
 	s.env = append(os.Environ(), "DISPLAY="+s.display, "DBUS_SESSION_BUS_ADDRESS="+s.bus,
 		"NO_AT_BRIDGE=1", "XDG_RUNTIME_DIR="+runtime, "GDK_BACKEND=x11")
