@@ -62,7 +62,7 @@ func newTray(ctx context.Context, e *env, p trayParts) (*tray.Tray, string) {
 	if s := traySync(p.syncer); s != nil {
 		deps.Sync = s
 	}
-	labels := &networkLabels{monitor: p.monitor, store: p.store}
+	labels := &networkLabels{monitor: p.monitor, store: p.store, now: e.now}
 	deps.Network = func() string { return labels.current(ctx) }
 	return tray.New(deps, tray.Options{
 		Logger:           log,
@@ -213,15 +213,27 @@ func printAutostart(e *env, s packaging.AutostartStatus, exe string) {
 }
 
 // networkLabels names the network the counted NICs are on, for the tray's
-// tooltip, from the store's labels (a rename in the dashboard or the CLI
-// shows at the next refresh).
+// tooltip, from the store's labels. The tray refreshes every second and
+// otherwise reads the store only after a flush or once a minute, so a
+// label is read again at most every labelTTL: a rename in the dashboard or
+// the CLI shows within that.
 type networkLabels struct {
 	monitor interface{ Snapshot() monitor.Snapshot }
 	store   interface {
 		NetworkLabel(ctx context.Context, key string) (string, error)
 	}
-	// last is the label last read for each key, shown when a read fails.
-	last map[string]string
+	now func() time.Time
+	// read is the label last read for each key and when; a failed read
+	// keeps showing it.
+	read map[string]readLabel
+}
+
+// labelTTL is how long the tray trusts a network label it read.
+const labelTTL = 30 * time.Second
+
+type readLabel struct {
+	label string
+	at    time.Time
 }
 
 // current is the label of the network the counted NICs are on, "" when
@@ -243,18 +255,24 @@ func (l *networkLabels) current(ctx context.Context) string {
 }
 
 // label is the store's label for key (its default one before the network
-// is stored). A failed read shows the label read last, else the key.
+// is stored), read again after labelTTL. A failed read shows the label
+// read last, else the key.
 func (l *networkLabels) label(ctx context.Context, key string) string {
+	now := l.now()
+	last, ok := l.read[key]
+	if ok && now.Sub(last.at) < labelTTL && !now.Before(last.at) {
+		return last.label
+	}
 	label, err := l.store.NetworkLabel(ctx, key)
 	if err == nil {
-		if l.last == nil {
-			l.last = map[string]string{}
+		if l.read == nil {
+			l.read = map[string]readLabel{}
 		}
-		l.last[key] = label
+		l.read[key] = readLabel{label: label, at: now}
 		return label
 	}
-	if label, ok := l.last[key]; ok {
-		return label
+	if ok {
+		return last.label
 	}
 	return key
 }

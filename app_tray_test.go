@@ -179,7 +179,7 @@ func TestTrayNetworkLabel(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			l := &networkLabels{monitor: tt.nics, store: &fakeLabels{labels: labels}}
+			l := &networkLabels{monitor: tt.nics, store: &fakeLabels{labels: labels}, now: time.Now}
 			if got := l.current(context.Background()); got != tt.want {
 				t.Errorf("label %q, want %q", got, tt.want)
 			}
@@ -187,22 +187,29 @@ func TestTrayNetworkLabel(t *testing.T) {
 	}
 }
 
-// TestTrayNetworkLabelReadFails: a rename shows at the next refresh, and a
-// failed read shows the label read last, else the key.
+// TestTrayNetworkLabelReadFails: a label is read again after labelTTL, so
+// a rename shows then and not on every refresh, and a failed read shows the
+// label read last, else the key.
 func TestTrayNetworkLabelReadFails(t *testing.T) {
 	t.Parallel()
 	st := &fakeLabels{labels: map[string]string{goldenHome: "Home"}}
 	nics := fakeSnapshot{{Name: "wlan0", Network: goldenHome}}
-	l := &networkLabels{monitor: nics, store: st}
+	now := time.Date(2026, 11, 15, 14, 30, 0, 0, time.UTC)
+	l := &networkLabels{monitor: nics, store: st, now: func() time.Time { return now }}
 	ctx := context.Background()
 	if got := l.current(ctx); got != "Home" {
 		t.Errorf("label %q, want Home", got)
 	}
 	st.labels[goldenHome] = "Flat"
+	if got := l.current(ctx); got != "Home" {
+		t.Errorf("right after a rename: label %q, want the one read, Home", got)
+	}
+	now = now.Add(labelTTL)
 	if got := l.current(ctx); got != "Flat" {
-		t.Errorf("after a rename: label %q, want Flat", got)
+		t.Errorf("labelTTL after a rename: label %q, want Flat", got)
 	}
 	st.err = errors.New("database is locked")
+	now = now.Add(labelTTL)
 	if got := l.current(ctx); got != "Flat" {
 		t.Errorf("read failed: label %q, want the last one, Flat", got)
 	}
