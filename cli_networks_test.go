@@ -44,19 +44,7 @@ func TestNetworksBadInputExit2WithOneLine(t *testing.T) {
 			e.now = func() time.Time { return goldenNow }
 			e.zone = goldenZone
 			code := runIn(context.Background(), e, dir, tt.args...)
-			stdout, stderr := out.String(), errb.String()
-			if code != exitUsage {
-				t.Errorf("exit %d, want %d", code, exitUsage)
-			}
-			if lines := strings.Count(stderr, "\n"); lines != 1 || !strings.HasSuffix(stderr, "\n") {
-				t.Errorf("stderr has %d lines, want 1:\n%s", lines, stderr)
-			}
-			if !strings.HasPrefix(stderr, "packetbuddy: ") || !strings.Contains(stderr, tt.want) {
-				t.Errorf("stderr %q, want \"packetbuddy: \" and %q", stderr, tt.want)
-			}
-			if stdout != "" {
-				t.Errorf("stdout %q, want nothing", stdout)
-			}
+			checkUsageError(t, out.String(), errb.String(), code, tt.want)
 		})
 	}
 }

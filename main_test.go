@@ -91,19 +91,26 @@ func TestBadArgumentsExit2WithOneLine(t *testing.T) {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			t.Parallel()
 			stdout, stderr, code := cli(t, t.TempDir(), tt.args...)
-			if code != exitUsage {
-				t.Errorf("exit %d, want %d", code, exitUsage)
-			}
-			if lines := strings.Count(stderr, "\n"); lines != 1 || !strings.HasSuffix(stderr, "\n") {
-				t.Errorf("stderr has %d lines, want 1:\n%s", lines, stderr)
-			}
-			if !strings.HasPrefix(stderr, "packetbuddy: ") || !strings.Contains(stderr, tt.want) {
-				t.Errorf("stderr %q, want \"packetbuddy: \" and %q", stderr, tt.want)
-			}
-			if stdout != "" {
-				t.Errorf("stdout %q, want nothing", stdout)
-			}
+			checkUsageError(t, stdout, stderr, code, tt.want)
 		})
+	}
+}
+
+// checkUsageError checks a refused command line: exit 2, nothing on
+// stdout, and exactly one line on stderr that names what was wrong (want).
+func checkUsageError(t *testing.T, stdout, stderr string, code int, want string) {
+	t.Helper()
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	if lines := strings.Count(stderr, "\n"); lines != 1 || !strings.HasSuffix(stderr, "\n") {
+		t.Errorf("stderr has %d lines, want 1:\n%s", lines, stderr)
+	}
+	if !strings.HasPrefix(stderr, "packetbuddy: ") || !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q, want \"packetbuddy: \" and %q", stderr, want)
+	}
+	if stdout != "" {
+		t.Errorf("stdout %q, want nothing", stdout)
 	}
 }
 

@@ -143,18 +143,11 @@ func (a *instance) kill() {
 // the data directory) and returns its stdout.
 func (e *env) cli(args ...string) []byte {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(e.ctx, 15*time.Second)
-	defer cancel()
-	full := append([]string{"--config", e.configPath, "--data-dir", e.dataDir}, args...)
-	cmd := exec.CommandContext(ctx, e.bin, full...)
-	cmd.Env = e.appEnv
-	var o, s bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &s
-	cmd.WaitDelay = time.Second
-	if err := cmd.Run(); err != nil {
-		e.t.Fatalf("packetbuddy %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(full, " "), err, o.Bytes(), s.Bytes())
+	stdout, stderr, code := e.cliStatus(args...)
+	if code != 0 {
+		e.t.Fatalf("packetbuddy %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, stdout, stderr)
 	}
-	return o.Bytes()
+	return stdout
 }
 
 // summaryTotals is what `summary --json` reports.

@@ -233,6 +233,13 @@ func TestDetectorRunEnds(t *testing.T) {
 	go func() { done <- d.Run(ctx) }()
 	time.Sleep(20 * time.Millisecond)
 	cancel()
+	checkRunEnds(t, done)
+}
+
+// checkRunEnds checks that Run, whose result done receives, returns nil
+// soon after its context ended.
+func checkRunEnds(t *testing.T, done <-chan error) {
+	t.Helper()
 	select {
 	case err := <-done:
 		if err != nil {

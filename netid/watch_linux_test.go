@@ -203,14 +203,7 @@ func TestWatcherWithoutNotifications(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run = %v, want nil", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return within 5 s of its context ending")
-	}
+	checkRunEnds(t, done)
 	if n := strings.Count(logs.String(), "level=DEBUG msg=\"no notifications of network changes"); n != 1 {
 		t.Errorf("logged %d times that there are no notifications, want once:\n%s", n, logs.String())
 	}
@@ -352,14 +345,7 @@ func TestWatcherInNetns(t *testing.T) {
 	}
 
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run = %v, want nil", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return within 5 s of its context ending")
-	}
+	checkRunEnds(t, done)
 	if _, err := socket.Read(make([]byte, 1)); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("after Run: reading its socket = %v, want os.ErrClosed", err)
 	}
@@ -427,9 +413,7 @@ func TestWatchedInterval(t *testing.T) {
 	}
 
 	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run = %v", err)
-	}
+	checkRunEnds(t, done)
 	p.set("eth0", "gateway:02:00:00:00:00:03", nil)
 	if got := d.Networks(t.Context(), []string{"eth0"})["eth0"]; got != "gateway:02:00:00:00:00:03" {
 		t.Errorf("when the watcher stopped: network = %q, want a probe at once", got)
